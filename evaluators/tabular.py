@@ -1,0 +1,133 @@
+"""The tabular evaluator: answers trials from a benchmark's published measurements.
+
+It evaluates nothing itself: a trial's metrics are looked up in a registered
+:class:`~nasbench.api.Benchmark` (NAS-Bench-201, NAS-Bench-Graph, ...), so a run costs little
+beyond the lookups. Its cost is the benchmark's recorded training time where the table has one
+(then studies may budget by cost), else zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from nasbench.api import (
+    Benchmark,
+    EvalResult,
+    EvaluatorContext,
+    MetricInfo,
+    SearchSpace,
+    Trial,
+)
+from nasbench.api import Evaluator as _Evaluator
+from nasbench.errors import ConfigError, available
+from nasbench.hookspecs import hookimpl
+from nasbench.params import param
+
+
+@dataclass(frozen=True)
+class TabularParams:
+    benchmark: str | None = param(
+        None, doc="benchmark table to read; default: the one registered for the study's space"
+    )
+
+
+class TabularEvaluator(_Evaluator):
+    """Looks up a trial's metrics in a benchmark table."""
+
+    name: ClassVar[str] = "tabular"
+    summary: ClassVar[str] = "look trials up in a benchmark table (NAS-Bench-201, -Graph, ...)"
+    Params: ClassVar[type] = TabularParams
+    seeded: ClassVar[bool] = False
+
+    def __init__(self, params: TabularParams | None = None) -> None:
+        super().__init__(params)
+        self._benchmarks: Any = None
+        self._benchmark: Benchmark | None = None
+        self._row: Any = None
+        self._columns: tuple[tuple[str, list[float]], ...] = ()
+        self._cost: list[float] | None = None
+
+    @property
+    def capabilities(self) -> frozenset[str]:  # type: ignore[override]
+        if self._benchmark is not None and self._benchmark.cost_metric():
+            return frozenset({"cost"})
+        return frozenset()
+
+    def bind_plugins(self, plugins: Any) -> None:
+        self._benchmarks = plugins.benchmarks
+
+    @property
+    def benchmark(self) -> Benchmark:
+        if self._benchmark is None:
+            raise RuntimeError("TabularEvaluator.check() picks the benchmark; call it first")
+        return self._benchmark
+
+    def _pick(self, space: SearchSpace) -> Benchmark:
+        if self._benchmarks is None:
+            raise RuntimeError("TabularEvaluator needs bind_plugins() before check()")
+        name = self.params.benchmark
+        if name is None:
+            matches = [r.name for r in self._benchmarks if r.cls.space == space.name]
+            if len(matches) != 1:
+                problem = (
+                    f"no benchmark table covers space '{space.name}'"
+                    if not matches
+                    else f"several benchmarks cover space '{space.name}': {available(matches)}"
+                )
+                raise ConfigError(
+                    "evaluator.benchmark", problem,
+                    f"Set benchmark = \"...\"; registered: {available(self._benchmarks.names())}.",
+                )
+            name = matches[0]
+        cls = self._benchmarks.get(name, "evaluator.benchmark")
+        if cls.space != space.name:
+            raise ConfigError(
+                "evaluator.benchmark",
+                f"benchmark '{name}' indexes space '{cls.space}', not '{space.name}'",
+                f"Set [space] name = \"{cls.space}\" or choose another benchmark.",
+            )
+        return cls()
+
+    def check(self, space: SearchSpace, dataset: str, data_dir: Path | None) -> None:
+        self._benchmark = self._pick(space)
+        self._benchmark.check(data_dir)
+
+    def datasets(self) -> tuple[str, ...]:
+        return self.benchmark.datasets()
+
+    def metrics(self, dataset: str) -> Mapping[str, MetricInfo]:
+        per = self.benchmark.metrics()
+        return {f"{d}/{m}": info for d in self.benchmark.datasets() for m, info in per.items()}
+
+    def setup(self, space: SearchSpace, context: EvaluatorContext) -> None:
+        if self._benchmark is None:
+            self.check(space, context.dataset, context.data_dir)
+        wanted = context.wanted_metrics
+        datasets = tuple(dict.fromkeys(m.split("/", 1)[0] for m in wanted))
+        cost_metric = self.benchmark.cost_metric()
+        if cost_metric:
+            datasets = tuple(dict.fromkeys((*datasets, context.dataset)))
+        table = self.benchmark.load(context.data_dir, datasets)
+        self._row = table.row
+        self._columns = tuple((m, table.column(m)) for m in wanted)
+        self._cost = table.column(f"{context.dataset}/{cost_metric}") if cost_metric else None
+
+    def evaluate(
+        self, space: SearchSpace, trial: Trial, *, seed: int, fidelity: float | None = None
+    ) -> EvalResult:
+        try:
+            row = self._row(trial.arch)
+        except KeyError:
+            return EvalResult.failure(
+                f"{space.to_string(trial.arch)} is not in the {self.benchmark.name} table"
+            )
+        metrics = {name: column[row] for name, column in self._columns}
+        return EvalResult(metrics, self._cost[row] if self._cost is not None else 0.0)
+
+
+@hookimpl
+def nasbench_register_evaluators(registry: Any) -> None:
+    registry.add(TabularEvaluator)

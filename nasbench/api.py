@@ -1,0 +1,490 @@
+"""The plugin contract: search spaces, strategies, evaluators and benchmark tables.
+
+Three kinds of plugins meet only through the harness:
+
+* a :class:`SearchSpace` says which architectures exist and how to sample, mutate, name and
+  canonicalise them;
+* a :class:`Strategy` proposes trials (``ask``) and learns from observations (``tell``); it sees
+  the search metric and nothing else;
+* an :class:`Evaluator` turns a trial into metrics and a cost.
+
+A :class:`Benchmark` is a table of published measurements that a tabular evaluator reads.
+
+Architectures are tuples of choice indices, one per decision in the order the space declares
+them. They are hashable, cheap, and the same type in every space; each space also has a public
+string format (``to_string``/``from_string``) for results and users.
+
+Records passed between plugins are frozen dataclasses. This module imports nothing heavy:
+listing plugins must not pay for numpy, torch or Lightning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from nasbench.errors import InvalidArchitectureError
+from nasbench.params import NoParams
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import numpy as np
+
+Architecture = tuple[int, ...]
+"""An architecture: one choice index per decision, in the order the space declares them."""
+
+Status = Literal["ok", "failed", "diverged"]
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One categorical choice of a search space.
+
+    Attributes:
+        name: stable identifier, e.g. ``edge_2<-1``.
+        choices: the labels of the options; an architecture stores the index.
+    """
+
+    name: str
+    choices: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Trial:
+    """What a strategy asks to have evaluated.
+
+    Attributes:
+        arch: the architecture.
+        fidelity: the evaluator fidelity to use (e.g. epochs); ``None`` for its default.
+    """
+
+    arch: Architecture
+    fidelity: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What a strategy learns about one of its trials.
+
+    Attributes:
+        value: the search metric, oriented so that larger is better; ``None`` when the
+            evaluation failed or diverged.
+        cost: the evaluation's cost in seconds (simulated or measured); 0 for a repeat.
+        status: ``ok``, ``failed`` or ``diverged``.
+        fidelity: the fidelity the value was measured at.
+    """
+
+    value: float | None
+    cost: float
+    status: Status = "ok"
+    fidelity: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EvalResult:
+    """What an evaluator returns for one trial.
+
+    Attributes:
+        metrics: fully qualified metric name (``dataset/metric``) -> value.
+        cost: seconds this evaluation costs: simulated for tables, measured for training.
+        status: ``ok``, ``failed`` or ``diverged``.
+        reason: why it failed or diverged (empty when ok).
+        info: extra facts worth recording (parameter count, training time, thread count).
+    """
+
+    metrics: Mapping[str, float]
+    cost: float = 0.0
+    status: Status = "ok"
+    reason: str = ""
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def failure(cls, reason: str, *, cost: float = 0.0, status: Status = "failed") -> EvalResult:
+        return cls(metrics=_EMPTY, cost=cost, status=status, reason=reason)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricInfo:
+    """Describes one metric an evaluator or benchmark can report.
+
+    Attributes:
+        split: which data it was measured on; only ``train``/``valid`` metrics may drive a
+            search (selection on test data is refused).
+        higher_is_better: orientation; strategies always maximise, the harness flips signs.
+        unit: e.g. ``%`` or ``s``.
+        fidelity: the fidelity (e.g. epochs) it belongs to, when the source has several.
+        doc: one line for users.
+    """
+
+    split: Literal["train", "valid", "test", "other"]
+    higher_is_better: bool = True
+    unit: str = ""
+    fidelity: float | None = None
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """How much one run may spend. A run stops at the first limit it reaches.
+
+    Attributes:
+        evaluations: number of evaluations; a repeated architecture is answered from the run's
+            cache and counts only when ``count_repeats`` is set.
+        cost: seconds of (simulated or measured) evaluation cost.
+        count_repeats: whether re-proposals of an architecture count towards ``evaluations``.
+        max_proposals: hard stop on proposals, so that a strategy that only repeats itself ends.
+    """
+
+    evaluations: int | None = None
+    cost: float | None = None
+    count_repeats: bool = False
+    max_proposals: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyContext:
+    """What the harness tells a strategy about the run it is part of."""
+
+    budget: Budget
+    fidelities: tuple[float, ...] = ()
+    default_fidelity: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluatorContext:
+    """What an evaluator needs to know about the study it serves.
+
+    Attributes:
+        dataset: the evaluator's main dataset.
+        search_metric: fully qualified search metric.
+        report_metrics: fully qualified report metrics.
+        data_dir: root of benchmark tables and datasets (config, ``$NASBENCH_DATA``), if set.
+        cache_dir: a directory private to this study where the evaluator may cache work.
+        threads: torch threads this evaluator may use.
+    """
+
+    dataset: str
+    search_metric: str
+    report_metrics: tuple[str, ...]
+    data_dir: Path | None = None
+    cache_dir: Path | None = None
+    threads: int = 1
+
+    @property
+    def wanted_metrics(self) -> tuple[str, ...]:
+        """Search metric then report metrics, without repeats."""
+        return tuple(dict.fromkeys((self.search_metric, *self.report_metrics)))
+
+
+class _Plugin(ABC):
+    """Shared by every plugin kind: a registry name, a summary, typed params."""
+
+    name: ClassVar[str]
+    """Registry name, lower_snake: the word users type."""
+    summary: ClassVar[str] = ""
+    """One line shown by ``nasbench list``."""
+    Params: ClassVar[type] = NoParams
+    """Frozen dataclass of hyper-parameters built with :func:`nasbench.params.param`."""
+
+    def __init__(self, params: Any = None) -> None:
+        self.params = params if params is not None else self.Params()
+
+
+class SearchSpace(_Plugin):
+    """A set of architectures, with the operations strategies need.
+
+    Capabilities a space may declare in ``capabilities``:
+
+    * ``enumerate``: :meth:`enumerate` lists every architecture.
+    * ``build``: :meth:`build` returns a trainable ``torch.nn.Module``.
+    * ``supernet``: weight sharing is available.
+    """
+
+    capabilities: ClassVar[frozenset[str]] = frozenset()
+
+    # -- decisions ---------------------------------------------------------------------------
+    def decisions(self) -> tuple[Decision, ...] | None:
+        """All decisions, for spaces whose decisions do not depend on earlier choices."""
+        return None
+
+    def next_decision(self, prefix: Architecture) -> Decision | None:
+        """The decision that follows ``prefix``, or ``None`` when ``prefix`` is complete.
+
+        Spaces whose later choices depend on earlier ones (variable depth, skip anchors)
+        override this; autoregressive controllers walk it.
+        """
+        fixed = self.decisions()
+        if fixed is None:
+            raise NotImplementedError(f"{type(self).__name__} must implement next_decision")
+        return fixed[len(prefix)] if len(prefix) < len(fixed) else None
+
+    # -- sampling and neighbourhoods ----------------------------------------------------------
+    def sample(self, rng: np.random.Generator) -> Architecture:
+        """An architecture drawn uniformly from the space."""
+        fixed = self.decisions()
+        if fixed is None:
+            raise NotImplementedError(f"{type(self).__name__} must implement sample")
+        while True:
+            arch = tuple(int(rng.integers(len(d.choices))) for d in fixed)
+            if self.is_valid(arch):
+                return arch
+
+    @abstractmethod
+    def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
+        """A different architecture one mutation away from ``arch``."""
+
+    def neighbours(self, arch: Architecture) -> list[Architecture]:
+        """Every architecture one mutation away, in a deterministic order.
+
+        The default changes one decision of a fixed-decision space to each other choice.
+        """
+        fixed = self.decisions()
+        if fixed is None:
+            raise NotImplementedError(f"{type(self).__name__} must implement neighbours")
+        out = []
+        for i, d in enumerate(fixed):
+            for c in range(len(d.choices)):
+                if c != arch[i]:
+                    other = (*arch[:i], c, *arch[i + 1 :])
+                    if self.is_valid(other):
+                        out.append(other)
+        return out
+
+    # -- validity and names ------------------------------------------------------------------
+    def validate(self, arch: Architecture) -> None:
+        """Raise :class:`InvalidArchitectureError` unless ``arch`` belongs to the space."""
+        fixed = self.decisions()
+        if fixed is None:
+            raise NotImplementedError(f"{type(self).__name__} must implement validate")
+        if not isinstance(arch, tuple) or len(arch) != len(fixed):
+            raise InvalidArchitectureError(
+                f"{self.name}: expected {len(fixed)} choices, got {arch!r}"
+            )
+        for d, c in zip(fixed, arch, strict=True):
+            if not isinstance(c, int) or not 0 <= c < len(d.choices):
+                raise InvalidArchitectureError(
+                    f"{self.name}: decision {d.name} has {len(d.choices)} choices, got {c!r}"
+                )
+
+    def is_valid(self, arch: Architecture) -> bool:
+        try:
+            self.validate(arch)
+        except InvalidArchitectureError:
+            return False
+        return True
+
+    @abstractmethod
+    def arch_key(self, arch: Architecture) -> str:
+        """A canonical key: equal for architectures that compute the same function."""
+
+    @abstractmethod
+    def to_string(self, arch: Architecture) -> str:
+        """The space's public string format."""
+
+    @abstractmethod
+    def from_string(self, text: str) -> Architecture:
+        """Parse the public string format; raise :class:`InvalidArchitectureError` if wrong."""
+
+    # -- optional capabilities ---------------------------------------------------------------
+    def size(self) -> int | None:
+        """Number of architectures, when finite and known."""
+        fixed = self.decisions()
+        if fixed is None:
+            return None
+        n = 1
+        for d in fixed:
+            n *= len(d.choices)
+        return n
+
+    def enumerate(self) -> Iterator[Architecture]:
+        """Every architecture (capability ``enumerate``)."""
+        raise NotImplementedError(f"space '{self.name}' cannot be enumerated")
+
+    def build(self, arch: Architecture, **size: Any) -> Any:
+        """A ``torch.nn.Module`` for ``arch`` (capability ``build``)."""
+        raise NotImplementedError(f"space '{self.name}' does not build networks")
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-friendly description (``nasbench space NAME``)."""
+        fixed = self.decisions()
+        out: dict[str, Any] = {
+            "name": self.name,
+            "summary": self.summary,
+            "capabilities": sorted(self.capabilities),
+            "size": self.size(),
+        }
+        if fixed is not None:
+            out["decisions"] = [{"name": d.name, "choices": list(d.choices)} for d in fixed]
+        return out
+
+
+class Strategy(_Plugin):
+    """A search strategy driven by ask/tell.
+
+    The harness calls :meth:`setup` once, then alternates :meth:`ask` and :meth:`tell` until the
+    budget ends or ``ask`` returns ``None``. A strategy owns no evaluator: it sees only the
+    search metric through :class:`Observation`. It draws every random number from the
+    generator it was given, so that a run is replayable, and :meth:`state_dict` captures
+    everything else, so that a killed run resumes exactly.
+    """
+
+    requires: ClassVar[frozenset[str]] = frozenset()
+    """Space capabilities this strategy needs (checked before a study starts)."""
+    requires_fidelities: ClassVar[bool] = False
+    """Whether the strategy needs an evaluator with several fidelities."""
+
+    space: SearchSpace
+    rng: np.random.Generator
+    context: StrategyContext
+
+    def setup(
+        self, space: SearchSpace, rng: np.random.Generator, context: StrategyContext
+    ) -> None:
+        """Bind the strategy to a space, its random stream and the run's context."""
+        self.space = space
+        self.rng = rng
+        self.context = context
+
+    @abstractmethod
+    def ask(self) -> Trial | None:
+        """The next trial to evaluate, or ``None`` when the strategy has nothing more to try."""
+
+    @abstractmethod
+    def tell(self, trial: Trial, observation: Observation) -> None:
+        """The outcome of a trial returned by :meth:`ask`."""
+
+    @abstractmethod
+    def recommend(self) -> Architecture | None:
+        """The architecture the strategy would return now (by the search metric only)."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue exactly (the harness saves the generator itself)."""
+        return {}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned, after :meth:`setup`."""
+
+
+class Evaluator(_Plugin):
+    """Turns a trial into metrics and a cost.
+
+    Capabilities an evaluator may declare in ``capabilities``:
+
+    * ``cost``: its costs are meaningful seconds, so a study may budget by cost.
+    * ``fidelities``: it evaluates at several fidelities (:meth:`fidelities`).
+    """
+
+    capabilities: ClassVar[frozenset[str]] = frozenset()
+
+    seeded: ClassVar[bool] = True
+    """Whether results depend on the evaluation seed (``False`` for lookup tables, which
+    spares the harness deriving one per trial)."""
+
+    def bind_plugins(self, plugins: Any) -> None:
+        """Receive the loaded registries, for evaluators that read other plugins (the tabular
+        evaluator looks up benchmarks). Called right after construction."""
+
+    def datasets(self) -> tuple[str, ...]:
+        """Datasets this evaluator (with its params) can evaluate on."""
+        return ()
+
+    @abstractmethod
+    def metrics(self, dataset: str) -> Mapping[str, MetricInfo]:
+        """Fully qualified metrics (``dataset/metric``) available when evaluating on
+        ``dataset``."""
+
+    def fidelities(self) -> tuple[float, ...]:
+        """Available fidelities, ascending; empty when there is one."""
+        return ()
+
+    def check(self, space: SearchSpace, dataset: str, data_dir: Path | None) -> None:
+        """Refuse, with a :class:`~nasbench.errors.ConfigError`, a space or dataset this
+        evaluator cannot serve, or data files that are missing. Must be cheap."""
+
+    @abstractmethod
+    def setup(self, space: SearchSpace, context: EvaluatorContext) -> None:
+        """Load what evaluation needs (tables, data). Called once per process."""
+
+    @abstractmethod
+    def evaluate(
+        self, space: SearchSpace, trial: Trial, *, seed: int, fidelity: float | None = None
+    ) -> EvalResult:
+        """Evaluate one trial. Returns at least the context's wanted metrics when ok."""
+
+    def close(self) -> None:
+        """Release what :meth:`setup` acquired."""
+
+
+class BenchmarkTable(ABC):
+    """A loaded benchmark: metric columns indexed by architecture."""
+
+    @abstractmethod
+    def row(self, arch: Architecture) -> int:
+        """Row index of ``arch`` (raise ``KeyError`` if the table has none)."""
+
+    @abstractmethod
+    def column(self, metric: str) -> list[float]:
+        """All values of a fully qualified metric, by row."""
+
+    @abstractmethod
+    def __len__(self) -> int: ...
+
+
+class Benchmark(ABC):
+    """A table of published measurements over one search space.
+
+    Benchmarks are registered like plugins and read by the ``tabular`` evaluator. Their data
+    is read from where the user keeps it (a data directory) or from an installed package; it
+    is never shipped inside nasbench.
+    """
+
+    name: ClassVar[str]
+    summary: ClassVar[str] = ""
+    space: ClassVar[str]
+    """Registry name of the search space the table indexes."""
+    citation: ClassVar[str] = ""
+
+    @abstractmethod
+    def datasets(self) -> tuple[str, ...]: ...
+
+    @abstractmethod
+    def metrics(self) -> Mapping[str, MetricInfo]:
+        """Per-dataset metric names (unqualified) and what they are."""
+
+    def cost_metric(self) -> str | None:
+        """Name of the metric holding each entry's training time in seconds, if any."""
+        return None
+
+    def fidelities(self) -> Mapping[float, Mapping[str, str]]:
+        """Fidelity -> {generic metric name -> metric at that fidelity}, when the table has
+        several training lengths."""
+        return {}
+
+    def check(self, data_dir: Path | None) -> None:
+        """Raise :class:`~nasbench.errors.DataNotFoundError` when the data is not there."""
+
+    @abstractmethod
+    def load(self, data_dir: Path | None, datasets: tuple[str, ...]) -> BenchmarkTable:
+        """Load the columns of ``datasets``."""
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "summary": self.summary,
+            "space": self.space,
+            "datasets": list(self.datasets()),
+            "metrics": {k: dataclasses.asdict(v) for k, v in self.metrics().items()},
+            "citation": self.citation,
+        }
+
+
+def qualify(metric: str, dataset: str) -> str:
+    """``valid_acc`` -> ``digits/valid_acc``; already qualified names pass through."""
+    return metric if "/" in metric else f"{dataset}/{metric}"

@@ -1,0 +1,199 @@
+"""Plugin registries and the plugin manager factory.
+
+``load_plugins()`` builds a fresh :class:`pluggy.PluginManager`, loads every plugin from the
+``nasbench`` entry-point group (built-ins included), and asks each to register its spaces,
+strategies, evaluators and benchmarks. Each registration remembers which distribution
+provided it; a second registration of a name is refused with both sources named.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import pluggy
+
+from nasbench import hookspecs
+from nasbench.api import Benchmark, Evaluator, SearchSpace, Strategy
+from nasbench.errors import ConfigError, UserError, available
+
+T = TypeVar("T")
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class DuplicatePluginError(UserError):
+    """Two plugins registered the same name."""
+
+
+@dataclass(frozen=True, slots=True)
+class PluginSource:
+    """Where a registration came from: the plugin's name and its distribution."""
+
+    plugin: str
+    distribution: str
+    version: str
+
+    def __str__(self) -> str:
+        if self.distribution:
+            return f"{self.distribution} {self.version} ({self.plugin})"
+        return self.plugin
+
+
+@dataclass(frozen=True, slots=True)
+class PluginRecord(Generic[T]):
+    """One registered plugin class and where it came from."""
+
+    kind: str
+    name: str
+    cls: type[T]
+    source: PluginSource
+
+    @property
+    def summary(self) -> str:
+        return getattr(self.cls, "summary", "") or ""
+
+
+class Registry(Generic[T]):
+    """Name -> plugin class for one kind of plugin. Refuses duplicates."""
+
+    def __init__(self, kind: str, base: type[T]) -> None:
+        self.kind = kind
+        self.base = base
+        self._records: dict[str, PluginRecord[T]] = {}
+        self._source = PluginSource("<direct>", "", "")
+
+    def add(self, cls: type[T]) -> type[T]:
+        """Register ``cls`` under ``cls.name``; returns ``cls`` so it works as a decorator."""
+        if not (isinstance(cls, type) and issubclass(cls, self.base)):
+            raise TypeError(f"{self.kind} plugins must subclass {self.base.__name__}: {cls!r}")
+        name = getattr(cls, "name", None)
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise TypeError(
+                f"{cls.__qualname__}.name must be a lower_snake registry name, got {name!r}"
+            )
+        if name in self._records:
+            first = self._records[name]
+            raise DuplicatePluginError(
+                f"{self.kind} '{name}' is registered twice: by {first.source} "
+                f"({first.cls.__module__}.{first.cls.__qualname__}) and by {self._source} "
+                f"({cls.__module__}.{cls.__qualname__}). Uninstall one of the two packages "
+                f"or rename one of the plugins."
+            )
+        self._records[name] = PluginRecord(self.kind, name, cls, self._source)
+        return cls
+
+    def get(self, name: str, key: str = "") -> type[T]:
+        """The class registered as ``name``; a :class:`ConfigError` naming ``key`` if none."""
+        return self.record(name, key).cls
+
+    def record(self, name: str, key: str = "") -> PluginRecord[T]:
+        try:
+            return self._records[name]
+        except KeyError:
+            raise ConfigError(
+                key or self.kind,
+                f"unknown {self.kind} '{name}'; available: {available(self._records)}",
+                "See 'nasbench list'.",
+            ) from None
+
+    def names(self) -> list[str]:
+        return sorted(self._records)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._records
+
+    def __iter__(self) -> Iterator[PluginRecord[T]]:
+        return iter(sorted(self._records.values(), key=lambda r: r.name))
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+
+@dataclass(frozen=True)
+class Plugins:
+    """Every registry, built from one plugin manager."""
+
+    manager: pluggy.PluginManager
+    spaces: Registry[SearchSpace]
+    strategies: Registry[Strategy]
+    evaluators: Registry[Evaluator]
+    benchmarks: Registry[Benchmark]
+
+    def registries(self) -> dict[str, Registry[Any]]:
+        return {
+            "space": self.spaces,
+            "strategy": self.strategies,
+            "evaluator": self.evaluators,
+            "benchmark": self.benchmarks,
+        }
+
+    def distributions(self) -> dict[str, str]:
+        """Distribution name -> version of every loaded plugin package."""
+        out = {}
+        for _plugin, dist in self.manager.list_plugin_distinfo():
+            out[dist.metadata["name"]] = dist.version
+        return dict(sorted(out.items()))
+
+
+def make_plugin_manager(
+    *, entry_points: bool = True, plugins: Iterable[object] = ()
+) -> pluggy.PluginManager:
+    """A new plugin manager with nasbench's hookspecs.
+
+    Args:
+        entry_points: load every plugin of the ``nasbench`` entry-point group.
+        plugins: extra plugin objects to register (tests, embedding applications).
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    if entry_points:
+        pm.load_setuptools_entrypoints(hookspecs.PROJECT)
+    for plugin in plugins:
+        pm.register(plugin)
+    return pm
+
+
+_HOOKS = {
+    "space": "nasbench_register_spaces",
+    "strategy": "nasbench_register_strategies",
+    "evaluator": "nasbench_register_evaluators",
+    "benchmark": "nasbench_register_benchmarks",
+}
+
+
+def _sources(pm: pluggy.PluginManager) -> dict[int, PluginSource]:
+    by_plugin = {id(p): (d.metadata["name"], d.version) for p, d in pm.list_plugin_distinfo()}
+    out = {}
+    for name, plugin in pm.list_name_plugin():
+        dist, version = by_plugin.get(id(plugin), ("", ""))
+        out[id(plugin)] = PluginSource(name, dist, version)
+    return out
+
+
+def load_plugins(pm: pluggy.PluginManager | None = None) -> Plugins:
+    """Build every registry from ``pm`` (default: a new manager over the entry points)."""
+    pm = pm if pm is not None else make_plugin_manager()
+    registries: dict[str, Registry[Any]] = {
+        "space": Registry("space", SearchSpace),
+        "strategy": Registry("strategy", Strategy),
+        "evaluator": Registry("evaluator", Evaluator),
+        "benchmark": Registry("benchmark", Benchmark),
+    }
+    sources = _sources(pm)
+    for kind, hook_name in _HOOKS.items():
+        registry = registries[kind]
+        # Call each implementation on its own so that every registration knows its source.
+        for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
+            registry._source = sources.get(id(impl.plugin), PluginSource(impl.plugin_name, "", ""))
+            impl.function(registry=registry)
+        registry._source = PluginSource("<direct>", "", "")
+    return Plugins(
+        manager=pm,
+        spaces=registries["space"],
+        strategies=registries["strategy"],
+        evaluators=registries["evaluator"],
+        benchmarks=registries["benchmark"],
+    )
