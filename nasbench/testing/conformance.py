@@ -1,0 +1,187 @@
+"""The plugin conformance kit: checks every plugin must pass, for built-ins and third parties.
+
+Use it from a plugin package's tests::
+
+    from nasbench.testing import check_space, check_strategy
+
+    def test_my_strategy_conforms(nb201_objective):
+        check_strategy(MyStrategy, Nb201Space(), objective=nb201_objective)
+
+Each check raises ``AssertionError`` with a message saying which rule was broken.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from nasbench.api import (
+    Architecture,
+    Budget,
+    EvaluatorContext,
+    Observation,
+    SearchSpace,
+    Strategy,
+    StrategyContext,
+    Trial,
+)
+
+Objective = Callable[[Architecture], float | None]
+"""Search metric of an architecture (larger is better); ``None`` for a failed evaluation."""
+
+
+def hashed_objective(arch: Architecture) -> float:
+    """A deterministic stand-in objective for checks that only need *some* landscape."""
+    rng = np.random.default_rng(abs(hash(tuple(arch))) % (2**32))
+    return float(rng.random())
+
+
+def _drive(
+    strategy: Strategy,
+    objective: Objective,
+    n: int,
+    fail_every: int = 0,
+) -> list[Trial]:
+    asked = []
+    for i in range(n):
+        trial = strategy.ask()
+        if trial is None:
+            break
+        asked.append(trial)
+        value = None if fail_every and i % fail_every == fail_every - 1 else objective(trial.arch)
+        status = "failed" if value is None else "ok"
+        strategy.tell(trial, Observation(value, 1.0, status, trial.fidelity))  # type: ignore[arg-type]
+    return asked
+
+
+def _fresh(
+    cls: type[Strategy], params: Any, space: SearchSpace, seed: int, context: StrategyContext
+) -> tuple[Strategy, np.random.Generator]:
+    strategy = cls(params)
+    rng = np.random.default_rng(seed)
+    strategy.setup(space, rng, context)
+    return strategy, rng
+
+
+def check_strategy(
+    cls: type[Strategy],
+    space: SearchSpace,
+    *,
+    params: Any = None,
+    objective: Objective = hashed_objective,
+    n_trials: int = 40,
+    split: int | None = None,
+    context: StrategyContext | None = None,
+) -> None:
+    """The strategy rules of the contract.
+
+    1. Every proposal is an architecture of the space.
+    2. The same seed gives the same proposals.
+    3. ``state_dict`` survives pickling, and a strategy restored from it (with the generator's
+       state) proposes exactly what the uninterrupted one proposes.
+    4. Failed observations (value ``None``) are tolerated: the strategy keeps proposing.
+    5. ``recommend`` returns ``None`` or an architecture of the space.
+    """
+    context = context or StrategyContext(budget=Budget(evaluations=n_trials))
+    split = split if split is not None else n_trials // 2
+
+    a, _ = _fresh(cls, params, space, 1234, context)
+    first = _drive(a, objective, n_trials)
+    assert first, f"{cls.name}: ask() returned nothing on a fresh run"
+    for t in first:
+        assert space.is_valid(t.arch), f"{cls.name}: proposed {t.arch!r}, not in {space.name}"
+    b, _ = _fresh(cls, params, space, 1234, context)
+    second = _drive(b, objective, n_trials)
+    assert [t.arch for t in first] == [t.arch for t in second], (
+        f"{cls.name}: the same seed gave different proposals"
+    )
+
+    c, rng_c = _fresh(cls, params, space, 1234, context)
+    head = _drive(c, objective, split)
+    snapshot = pickle.loads(pickle.dumps((c.state_dict(), rng_c.bit_generator.state)))
+    d = cls(params)
+    rng_d = np.random.default_rng(0)
+    d.setup(space, rng_d, context)
+    rng_d.bit_generator.state = snapshot[1]
+    d.load_state_dict(snapshot[0])
+    tail = _drive(d, objective, n_trials - len(head))
+    assert [t.arch for t in head + tail] == [t.arch for t in first], (
+        f"{cls.name}: a strategy restored from state_dict() proposed differently from the "
+        "uninterrupted one"
+    )
+
+    e, _ = _fresh(cls, params, space, 99, context)
+    with_failures = _drive(e, objective, n_trials, fail_every=3)
+    assert len(with_failures) == len(first) or len(with_failures) > 3, (
+        f"{cls.name}: stopped proposing after failed evaluations"
+    )
+    rec = e.recommend()
+    assert rec is None or space.is_valid(rec), f"{cls.name}: recommended {rec!r}, not valid"
+
+
+def check_space(space: SearchSpace, *, samples: int = 200, seed: int = 0) -> None:
+    """The space rules of the contract.
+
+    Samples are valid and round-trip through the string format with a stable key; mutations
+    are valid and differ from their parent; neighbours are valid, distinct and one step away;
+    the decision walk matches the architectures' length; enumeration, where declared, yields
+    ``size()`` distinct valid architectures.
+    """
+    rng = np.random.default_rng(seed)
+    for _ in range(samples):
+        arch = space.sample(rng)
+        assert isinstance(arch, tuple) and all(type(c) is int for c in arch), (
+            f"{space.name}: sample() must return a tuple of ints, got {arch!r}"
+        )
+        space.validate(arch)
+        text = space.to_string(arch)
+        assert space.from_string(text) == arch, f"{space.name}: {text!r} does not round-trip"
+        assert space.arch_key(arch) == space.arch_key(space.from_string(text))
+        prefix: tuple[int, ...] = ()
+        while (decision := space.next_decision(prefix)) is not None:
+            assert len(prefix) < len(arch), f"{space.name}: decisions run past {arch!r}"
+            assert 0 <= arch[len(prefix)] < len(decision.choices), (
+                f"{space.name}: choice {arch[len(prefix)]} out of range for {decision.name}"
+            )
+            prefix = arch[: len(prefix) + 1]
+        assert prefix == arch, f"{space.name}: the decision walk ended early on {arch!r}"
+        child = space.mutate(arch, rng)
+        space.validate(child)
+        assert child != arch, f"{space.name}: mutate() returned its parent {arch!r}"
+    arch = space.sample(rng)
+    neighbours = space.neighbours(arch)
+    assert neighbours, f"{space.name}: {arch!r} has no neighbours"
+    assert len(set(neighbours)) == len(neighbours), f"{space.name}: repeated neighbours"
+    for n in neighbours:
+        space.validate(n)
+        assert n != arch
+    if "enumerate" in space.capabilities:
+        archs = list(space.enumerate())
+        assert len(archs) == space.size(), (
+            f"{space.name}: enumerate() gave {len(archs)} architectures, size() says "
+            f"{space.size()}"
+        )
+        assert len(set(archs)) == len(archs), f"{space.name}: enumerate() repeats itself"
+
+
+def check_evaluator(evaluator: Any, space: SearchSpace, context: EvaluatorContext,
+                    *, samples: int = 5, seed: int = 0) -> None:
+    """The evaluator rules: it returns the wanted metrics for sampled architectures, the same
+    result for the same seed, and a cost that is a finite non-negative number."""
+    evaluator.setup(space, context)
+    rng = np.random.default_rng(seed)
+    for _ in range(samples):
+        trial = Trial(space.sample(rng))
+        first = evaluator.evaluate(space, trial, seed=7)
+        assert first.status in ("ok", "failed", "diverged"), f"bad status {first.status!r}"
+        if first.status == "ok":
+            missing = set(context.wanted_metrics) - set(first.metrics)
+            assert not missing, f"{evaluator.name}: result lacks {sorted(missing)}"
+        assert first.cost >= 0 and np.isfinite(first.cost), f"bad cost {first.cost!r}"
+        again = evaluator.evaluate(space, trial, seed=7)
+        assert dict(again.metrics) == dict(first.metrics), (
+            f"{evaluator.name}: the same trial and seed gave different metrics"
+        )
