@@ -49,6 +49,8 @@ class LocalSearch(Strategy):
         self._restart_left = self.params.initial_samples
         self._restart_best: Architecture | None = None
         self._best = Incumbent()
+        self.local_optima: list[Architecture] = []
+        """The local optima the search restarted from, in order."""
 
     # -- choosing what comes next ----------------------------------------------------------
     def _fresh_sample(self) -> Architecture:
@@ -95,6 +97,7 @@ class LocalSearch(Strategy):
         if self._seen.get(best, _FAILED) > current_value:
             self._climb_from(best)
         else:
+            self.local_optima.append(self._current)
             self._restart()
 
     def tell(self, trial: Trial, observation: Observation) -> None:
@@ -119,6 +122,7 @@ class LocalSearch(Strategy):
             "restart_best": (list(self._restart_best) if self._restart_best is not None
                              else None),
             "best": self._best.state_dict(),
+            "local_optima": [list(a) for a in self.local_optima],
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -129,6 +133,7 @@ class LocalSearch(Strategy):
         rb = state["restart_best"]
         self._restart_best = tuple(rb) if rb is not None else None
         self._best.load_state_dict(state["best"])
+        self.local_optima = [tuple(a) for a in state["local_optima"]]
 
 
 @hookimpl
