@@ -4,13 +4,16 @@ search may use only fidelities with a validation metric, and the table has one."
 from __future__ import annotations
 
 import csv
+from pathlib import Path
+from typing import Any
 
-from nasbench.api import EvaluatorContext, Trial
 from nasbench.evaluators.nb201_table import RELATIVE_PATH, Nb201Benchmark
 from nasbench.spaces.nb201 import Nb201Space
 
+from nasbench.api import EvaluatorContext, Trial
 
-def _evaluator(plugins, data_dir):  # noqa: ANN001, ANN202
+
+def _evaluator(plugins: Any, data_dir: Path) -> tuple[Nb201Space, Any]:
     space = Nb201Space()
     evaluator = plugins.evaluators.get("tabular")()
     evaluator.bind_plugins(plugins)

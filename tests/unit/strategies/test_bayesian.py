@@ -3,20 +3,23 @@ spaces, and better than random search on NAS-Bench-201."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
-
-from nasbench.api import Budget, Observation, StrategyContext
 from nasbench.spaces.nb201 import Nb201Space
 from nasbench.strategies.bayesian import BayesianOptimisation, BayesianParams
 from nasbench.strategies.optuna_bridge import make_sampler, new_study
 from nasbench.strategies.random_search import RandomSearch
+
+from nasbench.api import Architecture, Budget, Observation, Strategy, StrategyContext
 from nasbench.testing import check_strategy
 
 CONTEXT = StrategyContext(budget=Budget(evaluations=100))
 
 
-def _best_after(strategy, objective, n, seed):  # noqa: ANN001, ANN202
+def _best_after(strategy: Strategy, objective: Callable[[Architecture], float], n: int,
+                seed: int) -> float:
     strategy.setup(Nb201Space(), np.random.default_rng(seed), CONTEXT)
     for _ in range(n):
         trial = strategy.ask()

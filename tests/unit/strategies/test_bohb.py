@@ -3,18 +3,22 @@ where the benchmark has one validation fidelity."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pytest
-
-from nasbench.api import Budget, Observation, StrategyContext
-from nasbench.errors import ConfigError
-from nasbench.protocol import study_from_dict
 from nasbench.spaces.nb201 import Nb201Space
 from nasbench.strategies.bohb import Bohb, BohbParams
+
+from nasbench.api import Architecture, Budget, Observation, Strategy, StrategyContext
+from nasbench.errors import ConfigError
+from nasbench.protocol import study_from_dict
 from nasbench.testing import check_strategy
 
 
-def _drive(strategy, objective, n):  # noqa: ANN001, ANN202
+def _drive(strategy: Strategy, objective: Callable[[Architecture], float],
+           n: int) -> list[tuple[Architecture, float | None, float]]:
     """(architecture, fidelity, value) of n trials; the landscape is NAS-Bench-201's 12-epoch
     validation accuracy at every fidelity, which is all the schedule needs to be checked."""
     out = []
@@ -26,7 +30,7 @@ def _drive(strategy, objective, n):  # noqa: ANN001, ANN202
     return out
 
 
-def _bohb(fidelities, **params):  # noqa: ANN001, ANN003, ANN202
+def _bohb(fidelities: tuple[float, ...], **params: Any) -> Bohb:
     strategy = Bohb(BohbParams(**params))
     strategy.setup(Nb201Space(), np.random.default_rng(0),
                    StrategyContext(budget=Budget(evaluations=100), fidelities=fidelities))

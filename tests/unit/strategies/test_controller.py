@@ -9,7 +9,6 @@ from collections import Counter
 import numpy as np
 import pytest
 import torch
-
 from nasbench.spaces.nb201 import Nb201Space
 from nasbench.spaces.nbgraph import NbGraphSpace
 from nasbench.strategies.controller import ControllerConfig, LstmController, _Adam
@@ -127,7 +126,7 @@ def test_a_decision_that_changes_its_choices_is_refused():
     from nasbench.api import Decision
 
     class Inconsistent(Nb201Space):
-        def next_decision(self, prefix):  # noqa: ANN001, ANN202
+        def next_decision(self, prefix):
             if len(prefix) >= 2:
                 return None
             return Decision("same_name", ("a", "b") if not prefix else ("a", "b", "c"))

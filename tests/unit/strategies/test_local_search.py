@@ -3,15 +3,18 @@ to the best neighbour, restarts at local optima."""
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Callable
 
-from nasbench.api import Budget, Observation, StrategyContext
+import numpy as np
 from nasbench.spaces.nb201 import Nb201Space
 from nasbench.strategies.local_search import LocalSearch, LocalSearchParams
+
+from nasbench.api import Architecture, Budget, Observation, StrategyContext
 from nasbench.testing import check_strategy
 
 
-def _trace(nb201_valid, n, initial=5, seed=0):  # noqa: ANN001, ANN202
+def _trace(nb201_valid: Callable[[Architecture], float], n: int, initial: int = 5,
+           seed: int = 0) -> tuple[Nb201Space, LocalSearch, list[Architecture]]:
     space = Nb201Space()
     strategy = LocalSearch(LocalSearchParams(initial_samples=initial))
     strategy.setup(space, np.random.default_rng(seed), StrategyContext(Budget(evaluations=n)))

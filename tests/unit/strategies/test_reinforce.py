@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 import torch
-
-from nasbench.api import Budget, Observation, StrategyContext
 from nasbench.spaces.nb201 import Nb201Space
 from nasbench.strategies.reinforce import Reinforce, ReinforceParams
 from nasbench.strategies.reinforce_logits import ReinforceLogits, ReinforceLogitsParams
+
+from nasbench.api import Architecture, Budget, Observation, Strategy, StrategyContext
 from nasbench.testing import check_strategy
 
 CONTEXT = StrategyContext(budget=Budget(evaluations=1000))
 
 
-def _run(strategy, objective, n):  # noqa: ANN001, ANN202
+def _run(strategy: Strategy, objective: Callable[[Architecture], float], n: int) -> list[float]:
     values = []
     for _ in range(n):
         trial = strategy.ask()
@@ -28,7 +29,7 @@ def _run(strategy, objective, n):  # noqa: ANN001, ANN202
 
 
 @pytest.mark.parametrize("cls", [Reinforce, ReinforceLogits])
-def test_conforms_on_a_conditional_space(cls, layered_space):  # noqa: ANN001
+def test_conforms_on_a_conditional_space(cls, layered_space):
     check_strategy(cls, layered_space)
 
 
@@ -63,7 +64,8 @@ def test_cubed_reward_is_what_the_controller_sees(nb201_valid):
     assert strategy.controller.baseline.value() == pytest.approx(expected, rel=1e-12)
 
 
-def _nb201_reference(space, actions, rewards, lr, init):  # noqa: ANN001, ANN202
+def _nb201_reference(actions: list[Architecture], rewards: list[float], lr: float,
+                     init: np.ndarray) -> np.ndarray:
     """NAS-Bench-201's exps/algos/reinforce.py loop in torch, fed the same actions."""
     logits = torch.nn.Parameter(torch.tensor(init, dtype=torch.float64))
     optimizer = torch.optim.Adam([logits], lr=lr)
@@ -93,7 +95,7 @@ def test_reinforce_logits_is_nb201s_update(nb201_valid):
         actions.append(trial.arch)
         rewards.append(nb201_valid(trial.arch))
         strategy.tell(trial, Observation(rewards[-1], 1.0))
-    reference = _nb201_reference(space, actions, rewards, 0.05, init)
+    reference = _nb201_reference(actions, rewards, 0.05, init)
     ours = np.stack([strategy._logits[d.name].values for d in space.decisions()])
     # Equal up to rounding (Adam divides by sqrt(v), which amplifies it where v is tiny).
     np.testing.assert_allclose(ours, reference, atol=1e-6)
