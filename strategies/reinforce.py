@@ -16,12 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from nasbench.strategies.controller import ControllerConfig, LstmController
 from nasbench.strategies.policy_gradient import shaped_reward
 
-from nasbench.api import Architecture, Observation, Strategy, Trial
+if TYPE_CHECKING:
+    import numpy as np
+
+from nasbench.api import Architecture, Observation, SearchSpace, Strategy, StrategyContext, Trial
 from nasbench.hookspecs import hookimpl
 from nasbench.incumbent import Incumbent
 from nasbench.params import param
@@ -70,7 +73,8 @@ class Reinforce(Strategy):
         self._batch: list[tuple[Architecture, float]] = []
         self.controller: LstmController | None = None
 
-    def setup(self, space: Any, rng: Any, context: Any) -> None:
+    def setup(self, space: SearchSpace, rng: np.random.Generator,
+              context: StrategyContext) -> None:
         super().setup(space, rng, context)
         p = self.params
         self.controller = LstmController(space, rng, ControllerConfig(
