@@ -146,10 +146,14 @@ class Session:
         self._valid.add(arch)
         return True
 
-    def eval_seed(self, rep_seed: int, arch_key: str) -> int:
+    def eval_seed(self, rep_seed: int, arch: Architecture) -> int:
+        """The evaluation seed of ``arch`` in repetition ``rep_seed`` (0 for seedless
+        evaluators): shared by every strategy of the repetition, so equal architectures get
+        equal results."""
         if not self.evaluator.seeded:
             return 0
-        return seeding.int_seed(self.study.root_seed, "evaluator", rep_seed, arch_key)
+        key = self.space.arch_key(arch)
+        return seeding.int_seed(self.study.root_seed, "evaluator", rep_seed, key)
 
     def evaluate(self, trial: Trial, eval_seed: int) -> tuple[_Cached, float]:
         """Evaluate, turning a plugin's exception into a failed result; returns wall time."""
@@ -165,7 +169,8 @@ class Session:
         wall = time.perf_counter() - t0
         metrics = result.metrics
         cached = _Cached(result.status, result.reason, [metrics.get(m) for m in self.wanted],
-                         float(result.cost), eval_seed, dict(result.info))
+                         float(result.cost), eval_seed,
+                         dict(result.info) if result.info else {})
         return cached, wall
 
     def close(self) -> None:
@@ -303,7 +308,7 @@ class RunExecutor:
                 if hit is not None:
                     cached, repeat, cost, wall_eval = hit, True, 0.0, 0.0
                 else:
-                    eval_seed = session.eval_seed(spec.seed, space.arch_key(arch))
+                    eval_seed = session.eval_seed(spec.seed, arch)
                     cached, wall_eval = session.evaluate(trial, eval_seed)
                     repeat, cost = False, cached.cost
                 strategy.tell(trial, self._observation(cached, cost, trial.fidelity))
@@ -404,7 +409,7 @@ def incumbent_summary(
     key = space.arch_key(arch)
     cached = (cache or {}).get((arch, None))
     if cached is None:
-        cached, _ = session.evaluate(Trial(arch), session.eval_seed(rep_seed, key))
+        cached, _ = session.evaluate(Trial(arch), session.eval_seed(rep_seed, arch))
         out["incumbent_evaluated"] = True
     values = dict(zip(session.wanted, cached.values, strict=True))
     out.update(
