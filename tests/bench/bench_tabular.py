@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from nasbench.evaluators.nb201_table import Nb201Benchmark
+
 from nasbench.harness import run_study
 from nasbench.protocol import study_from_dict
 from nasbench.registry import load_plugins

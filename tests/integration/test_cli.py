@@ -65,7 +65,7 @@ def test_embedded_default_runs_without_data_and_prints_its_leaderboard(tmp_path:
     print(f"embedded default study: {elapsed:.1f} s")
 
 
-def test_report_prints_and_writes_the_leaderboard(tmp_path: Path, write_study) -> None:  # noqa: ANN001
+def test_report_prints_and_writes_the_leaderboard(tmp_path: Path, write_study) -> None:
     study = write_study(
         """
         [study]
@@ -105,7 +105,7 @@ def test_report_on_a_non_results_directory_is_a_clear_error(tmp_path: Path) -> N
     assert result.code == 2 and "not a nasbench results directory" in result.err
 
 
-def test_resume_without_out_continues_the_latest(tmp_path: Path, write_study) -> None:  # noqa: ANN001
+def test_resume_without_out_continues_the_latest(tmp_path: Path, write_study) -> None:
     study = write_study(
         """
         [study]

@@ -51,7 +51,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("old", "new", "words"), CASES)
-def test_config_mistakes(old: str, new: str, words: list[str], write_study, tmp_path: Path) -> None:  # noqa: ANN001
+def test_config_mistakes(old: str, new: str, words: list[str], write_study, tmp_path: Path) -> None:
     assert old in GOOD
     study = write_study(GOOD.replace(old, new, 1))
     out = tmp_path / "out"
@@ -65,7 +65,7 @@ def test_config_mistakes(old: str, new: str, words: list[str], write_study, tmp_
     assert not out.exists(), "nothing may run before the config is valid"
 
 
-def test_missing_data_file_says_where_and_how(write_study, tmp_path: Path) -> None:  # noqa: ANN001
+def test_missing_data_file_says_where_and_how(write_study, tmp_path: Path) -> None:
     study = write_study(GOOD)
     empty = tmp_path / "nodata"
     empty.mkdir()
@@ -76,7 +76,7 @@ def test_missing_data_file_says_where_and_how(write_study, tmp_path: Path) -> No
     assert "NASBENCH_DATA" in result.err and "data_dir" in result.err
 
 
-def test_the_good_config_runs(write_study, tmp_path: Path) -> None:  # noqa: ANN001
+def test_the_good_config_runs(write_study, tmp_path: Path) -> None:
     result = run_cli("run", str(write_study(GOOD)), "--out", str(tmp_path / "o"), "--quiet")
     assert result.code == 0, result.err
 

@@ -9,13 +9,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 import pytest
-
-from nasbench.errors import ResumeError
 from nasbench.evaluators.tabular import TabularEvaluator
+
 from nasbench import harness
+from nasbench.errors import ResumeError
 from nasbench.harness import log_path, run_study
 from nasbench.hookspecs import hookimpl
 from nasbench.protocol import load_study
@@ -50,7 +51,7 @@ def _tables(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return trials, runs
 
 
-def _run(text: str, out: Path, plugins=None, **kw) -> object:  # noqa: ANN001
+def _run(text: str, out: Path, plugins=None, **kw) -> object:
     path = out.parent / f"{out.name}.toml"
     path.write_text(text)
     plugins = plugins or load_plugins()
@@ -115,13 +116,13 @@ class _SlowTabular(TabularEvaluator):
     """The real tabular evaluator, slowed down, checking the log on disk before each trial."""
 
     name = "slow_tabular"
-    seen: list[int] = []
+    seen: ClassVar[list[int]] = []
 
-    def setup(self, space, context):  # noqa: ANN001, ANN201
+    def setup(self, space, context):
         super().setup(space, context)
         self.directory = context.cache_dir.parent
 
-    def evaluate(self, space, trial, *, seed, fidelity=None):  # noqa: ANN001, ANN201
+    def evaluate(self, space, trial, *, seed, fidelity=None):
         records, _ = RunLog(log_path(self.directory, "random_search-0")).read()
         self.seen.append(len(records))
         time.sleep(0.25)
@@ -130,7 +131,7 @@ class _SlowTabular(TabularEvaluator):
 
 class _SlowPlugin:
     @hookimpl
-    def nasbench_register_evaluators(self, registry):  # noqa: ANN001, ANN201
+    def nasbench_register_evaluators(self, registry):
         registry.add(_SlowTabular)
 
 
@@ -150,7 +151,7 @@ class _Interrupting(TabularEvaluator):
     calls = 0
     stop_at: int | None = None
 
-    def evaluate(self, space, trial, *, seed, fidelity=None):  # noqa: ANN001, ANN201
+    def evaluate(self, space, trial, *, seed, fidelity=None):
         type(self).calls += 1
         if type(self).calls == type(self).stop_at:
             raise KeyboardInterrupt
@@ -159,7 +160,7 @@ class _Interrupting(TabularEvaluator):
 
 class _InterruptPlugin:
     @hookimpl
-    def nasbench_register_evaluators(self, registry):  # noqa: ANN001, ANN201
+    def nasbench_register_evaluators(self, registry):
         registry.add(_Interrupting)
 
 
@@ -191,7 +192,7 @@ def test_interrupted_study_resumes_without_losing_or_repeating_an_evaluation(
 
 def test_resume_refuses_a_changed_config(tmp_path: Path) -> None:
     _run(NB201.format(seeds=2, evals=20, strategies=RS), tmp_path / "s")
-    with pytest.raises(ResumeError, match="different configuration.*budget"):
+    with pytest.raises(ResumeError, match=r"different configuration.*budget"):
         _run(NB201.format(seeds=2, evals=30, strategies=RS), tmp_path / "s", resume=True)
     with pytest.raises(ResumeError, match="--resume"):
         _run(NB201.format(seeds=2, evals=20, strategies=RS), tmp_path / "s")

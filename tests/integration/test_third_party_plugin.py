@@ -39,7 +39,7 @@ def test_installed_plugin_is_listed_with_its_distribution(plugin_site: Path) -> 
     assert "epsilon_greedy" not in {e["name"] for e in without["strategy"]}
 
 
-def test_installed_plugin_runs_in_a_study(plugin_site: Path, write_study, tmp_path: Path) -> None:  # noqa: ANN001
+def test_installed_plugin_runs_in_a_study(plugin_site: Path, write_study, tmp_path: Path) -> None:
     study = write_study(
         """
         [study]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from nasbench.spaces.nb201 import Nb201Space
 
 from nasbench.errors import InvalidArchitectureError
-from nasbench.spaces.nb201 import Nb201Space
 
 SPACE = Nb201Space()
 
@@ -21,7 +21,7 @@ def table(data_dir: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def test_string_format_round_trips_every_cell_of_the_table(table) -> None:  # noqa: ANN001
+def test_string_format_round_trips_every_cell_of_the_table(table) -> None:
     seen = set()
     for row in table:
         arch = SPACE.from_string(row["arch"])
@@ -31,7 +31,7 @@ def test_string_format_round_trips_every_cell_of_the_table(table) -> None:  # no
     assert len(seen) == SPACE.size() == 15625
 
 
-def test_canonical_key_matches_the_benchmarks_unique_str(table) -> None:  # noqa: ANN001
+def test_canonical_key_matches_the_benchmarks_unique_str(table) -> None:
     # Same key <=> same unique_str, over all 15,625 cells: the partitions are identical.
     by_key: dict[str, set[str]] = defaultdict(set)
     by_unique: dict[str, set[str]] = defaultdict(set)

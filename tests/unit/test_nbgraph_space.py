@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from nasbench.errors import InvalidArchitectureError
 from nasbench.evaluators.nbgraph_table import NbGraphBenchmark
 from nasbench.spaces.nbgraph import NbGraphSpace
+
+from nasbench.errors import InvalidArchitectureError
 
 SPACE = NbGraphSpace()
 
@@ -43,7 +43,6 @@ def test_all_skip_is_not_an_architecture() -> None:
 
 def test_accuracies_are_percentages_of_the_wheels_fractions() -> None:
     from nas_bench_graph import light_read
-
     from nasbench.spaces.nbgraph import benchmark_hash
 
     raw = light_read("pubmed")

@@ -4,12 +4,12 @@ sources named, unknown names list what is available."""
 from __future__ import annotations
 
 import pytest
+from nasbench.strategies.random_search import RandomSearch
 
 from nasbench.api import Strategy
 from nasbench.errors import ConfigError
 from nasbench.hookspecs import hookimpl
 from nasbench.registry import DuplicatePluginError, load_plugins, make_plugin_manager
-from nasbench.strategies.random_search import RandomSearch
 
 
 def test_builtins_come_from_the_nasbench_distribution() -> None:
@@ -28,7 +28,7 @@ def test_duplicate_registration_names_both_sources() -> None:
 
     class Plugin:
         @hookimpl
-        def nasbench_register_strategies(self, registry):  # noqa: ANN001, ANN201
+        def nasbench_register_strategies(self, registry):
             registry.add(Clash)
 
     pm = make_plugin_manager(plugins=[Plugin()])
