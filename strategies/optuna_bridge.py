@@ -14,11 +14,9 @@ keeps and the pickled sampler (whose random state continues where it stopped).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import warnings
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 from nasbench.api import Architecture, SearchSpace
@@ -34,19 +32,6 @@ SamplerName = Literal["tpe", "gp", "random"]
 def _indices(n: int) -> tuple[int, ...]:
     """The choice indices of an n-way decision, built once (optuna compares them per call)."""
     return tuple(range(n))
-
-
-@contextlib.contextmanager
-def one_torch_thread() -> Iterator[None]:
-    """Run optuna's GP sampler (torch) on one thread; its tensors are small."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def make_sampler(name: SamplerName, seed: int, *, n_startup_trials: int,
