@@ -82,8 +82,7 @@ class BayesianOptimisation(Strategy):
         # The GP sampler fits its model with torch; TPE and random sampling use none.
         threads = one_torch_thread() if self.params.sampler == "gp" else contextlib.nullcontext()
         with threads:
-            trial = self._study.ask()
-            arch = self._params.suggest(trial)
+            trial, arch = self._params.ask(self._study, lambda: self.space.sample(self.rng))
         self._pending.append((arch, trial))
         return Trial(arch)
 

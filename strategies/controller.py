@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from nasbench.strategies.policy_gradient import MovingAverageBaseline
 from nasbench.strategies.threads import one_torch_thread
+from nasbench.strategies.validity import draw_valid
 
 from nasbench.api import Architecture, Decision, SearchSpace
 
@@ -225,7 +226,12 @@ class LstmController:
         return x
 
     def sample(self) -> Architecture:
-        """An architecture drawn from the policy.
+        """An architecture drawn from the policy, drawn again while the space rejects it
+        (:mod:`nasbench.strategies.validity`)."""
+        return draw_valid(self.space, self._sample_sequence, "the LSTM controller")
+
+    def _sample_sequence(self) -> Architecture:
+        """A decision sequence drawn from the policy.
 
         Runs in numpy on views of the torch weights (they share memory, so the views follow
         every optimiser step): a step of a 35-unit LSTM is a few small matrix-vector products,
