@@ -265,6 +265,7 @@ class LstmController:
         return arch
 
     def _decisions_of(self, arch: Architecture) -> list[Decision]:
+        """The decision behind each choice of ``arch``, from the space's walk."""
         decisions = []
         for t in range(len(arch)):
             decision = self.space.next_decision(arch[:t])
@@ -280,7 +281,8 @@ class LstmController:
                              ) -> tuple[torch.Tensor, torch.Tensor]:
         """Log-probability and summed per-step entropy of each architecture, with autograd.
 
-        The batch runs through the LSTM together (teacher forcing); sequences of different
+        These are the policy's own, before any redraw for a space's rules (:meth:`sample`). The
+        batch runs through the LSTM together (teacher forcing); sequences of different
         lengths are padded at the end, which cannot change their earlier outputs. Each
         decision's head is applied once to every position where that decision was taken.
         """
