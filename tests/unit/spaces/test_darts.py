@@ -101,7 +101,7 @@ def test_darts_v2_evaluation_network_has_the_published_size() -> None:
 def test_sampled_networks_train_on_digits_with_auxiliary_head_and_drop_path(
         digits, fit: Callable) -> None:
     space = DartsSpace()
-    x, y = digits[0][:32], digits[1][:32]
+    x, y = digits[0][:16], digits[1][:16]
     rng = np.random.default_rng(5)
     for _ in range(2):
         arch = space.sample(rng)
@@ -110,9 +110,9 @@ def test_sampled_networks_train_on_digits_with_auxiliary_head_and_drop_path(
                           auxiliary=True)
         net.drop_path_prob = 0.2
         logits, aux = net.train()(x)
-        assert logits.shape == aux.shape == (32, 10)
-        assert net.eval()(x).shape == (32, 10)
-        first, last = fit(net, x, y, steps=12)
+        assert logits.shape == aux.shape == (16, 10)
+        assert net.eval()(x).shape == (16, 10)
+        first, last = fit(net, x, y, steps=10)
         assert last < 0.8 * first, f"{space.to_string(arch)}: loss {first:.3f} -> {last:.3f}"
 
 
