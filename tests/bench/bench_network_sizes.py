@@ -14,10 +14,11 @@ Run it under the shared CPU lock, a table at a time (it takes tens of minutes on
 
     export NASBENCH_DATA=../shared/data
     for t in cifar10 cifar100 ImageNet16-120 darts; do
-        flock /work/cpu.lock python tests/bench/network_sizes.py --tables $t --no-header
+        flock /work/cpu.lock python tests/bench/bench_network_sizes.py --tables $t \
+            --no-header
     done
     for k in 1 2 3 4 5 6 7 8; do
-        flock /work/cpu.lock python tests/bench/network_sizes.py --tables macro --part $k/8 \
+        flock /work/cpu.lock python tests/bench/bench_network_sizes.py --tables macro --part $k/8 \
             --no-header
     done
 """

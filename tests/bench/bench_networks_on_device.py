@@ -6,7 +6,7 @@ runs on the accelerator with drop-path and auxiliary heads where the space has t
 must not depend on the device. The fast average pooling is compared with ``nn.AvgPool2d`` on
 the accelerator. Prints one line per check; exits non-zero on any disagreement.
 
-    python tests/bench/networks_on_device.py            # needs CUDA
+    python tests/bench/bench_networks_on_device.py            # needs CUDA
 """
 
 from __future__ import annotations
