@@ -10,17 +10,21 @@ node i contributes ``#`` (zero) when its op is ``none`` or node i is exactly ``#
 expression itself when its op is ``skip_connect``, and ``(expr_i)@op`` otherwise; a node is
 the ``+``-join of its sorted contributions; the key is node 3's expression. It reproduces the
 benchmark's ``unique_str`` column exactly (15,625 cells, 6,466 keys).
+
+Networks: :meth:`Nb201Space.build` returns the benchmark's network (``nb201_net``) for any
+width ``C``, cells per stage ``N``, input size and number of classes; ``C=16, N=5`` is the
+benchmark's own.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from nasbench.api import Architecture, Decision, SearchSpace
-from nasbench.errors import InvalidArchitectureError
+from nasbench.errors import ConfigError, InvalidArchitectureError
 from nasbench.hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -34,6 +38,24 @@ EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2
 
 _OP_INDEX = {op: i for i, op in enumerate(OPS)}
 _DECISIONS = tuple(Decision(f"edge_{j}<-{i}", OPS) for i, j in EDGES)
+
+NASLIB_OPS: tuple[str, ...] = (
+    "skip_connect", "none", "nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3"
+)
+"""Operation order of NASLib's NAS-Bench-201 encoding."""
+NASLIB_EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
+"""(source, target) of each position in NASLib's NAS-Bench-201 encoding."""
+
+
+def from_naslib(ops: Sequence[int]) -> Architecture:
+    """The cell NASLib writes as six op indices (NAS-Bench-Suite-Zero's keys, e.g.
+    ``(0, 2, 3, 2, 3, 1)``), on its own edge and operation orders."""
+    if len(ops) != len(NASLIB_EDGES) or not all(0 <= o < len(NASLIB_OPS) for o in ops):
+        raise InvalidArchitectureError(
+            f"nb201: a NASLib cell is six op indices in 0..4, got {tuple(ops)!r}"
+        )
+    by_edge = {edge: NASLIB_OPS[o] for edge, o in zip(NASLIB_EDGES, ops, strict=True)}
+    return tuple(_OP_INDEX[by_edge[edge]] for edge in EDGES)
 
 
 @cache
@@ -71,7 +93,8 @@ class Nb201Space(SearchSpace):
 
     name: ClassVar[str] = "nb201"
     summary: ClassVar[str] = "NAS-Bench-201 cell: 6 edges x 5 ops = 15,625 cells (Dong & Yang 2020)"
-    capabilities: ClassVar[frozenset[str]] = frozenset({"enumerate"})
+    capabilities: ClassVar[frozenset[str]] = frozenset({"enumerate", "build"})
+    data_kind: ClassVar[str | None] = "image"
 
     ops = OPS
     edges = EDGES
@@ -127,6 +150,23 @@ class Nb201Space(SearchSpace):
                     )
                 arch.append(_OP_INDEX[op])
         return tuple(arch)
+
+    def size_defaults(self) -> dict[str, Any]:
+        """``C``: channels of the first stage; ``N``: cells per stage (the benchmark: 16, 5)."""
+        return {"C": 16, "N": 5}
+
+    def build(
+        self, arch: Architecture, *, input_shape: tuple[int, ...], num_classes: int, **size: Any
+    ) -> Any:
+        """The NAS-Bench-201 network of ``arch`` (see :mod:`nasbench.spaces.nb201_net`)."""
+        from nasbench.spaces.nb201_net import Nb201Network
+
+        self.validate(arch)
+        self.check_input(input_shape, num_classes)
+        dims = self.resolve_size(size)
+        if dims["C"] < 1 or dims["N"] < 0:
+            raise ConfigError("size", f"nb201 needs C >= 1 and N >= 0, got {dims}")
+        return Nb201Network(arch, in_channels=input_shape[0], num_classes=num_classes, **dims)
 
     def describe(self) -> dict[str, Any]:
         out = super().describe()
