@@ -159,7 +159,6 @@ def main() -> None:
     import warnings
 
     import numpy as np
-
     from nasbench.spaces.nb201 import Nb201Space
 
     logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
