@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from nasbench import seeding
 from nasbench.api import (
     Dataset,
     EvalResult,
@@ -190,6 +189,7 @@ class LightningEvaluator(Evaluator):
         import torch
         from lightning_fabric import Fabric
 
+        from nasbench import seeding
         from nasbench.training.data import load_arrays, prepare
 
         p = self.params

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from nasbench import seeding
 from nasbench.api import DataKind, Dataset, DatasetArrays
 from nasbench.errors import ConfigError
 from nasbench.params import param
@@ -251,6 +250,8 @@ def prepare(dataset: Dataset, arrays: DatasetArrays, params: DataParams, *, read
         root_seed: the study's root seed.
     """
     import torch
+
+    from nasbench import seeding
 
     tokens = dataset.task == "language_model"
     rng = seeding.generator(root_seed, "data", dataset.name)
