@@ -62,7 +62,9 @@ def _setup(way: str, epochs: int, accelerator: str, size: dict[str, int]) -> tup
 
     warnings.filterwarnings("ignore")
     if way == "a":  # the naive Trainer prints its bar and tables; keep them off the report
-        sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, sys.stderr.fileno())
 
     torch.set_num_threads(1)
     from nasbench.api import EvaluatorContext
