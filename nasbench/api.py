@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from nasbench.errors import InvalidArchitectureError
+from nasbench.errors import ConfigError, InvalidArchitectureError
 from nasbench.params import NoParams
 
 if TYPE_CHECKING:
@@ -41,6 +41,22 @@ Architecture = tuple[int, ...]
 Status = Literal["ok", "failed", "diverged"]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+INPUT_LAYOUTS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "image": ("channels", "height", "width"),
+    "sequence": ("time", "features"),
+    "vector": ("features",),
+})
+"""Layout of one example (no batch dimension) for each :attr:`SearchSpace.data_kind`."""
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    """Whether a size value has its default's type (bool is not an int; an int is a float)."""
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,9 +221,26 @@ class SearchSpace(_Plugin):
     * ``enumerate``: :meth:`enumerate` lists every architecture.
     * ``build``: :meth:`build` returns a trainable ``torch.nn.Module``.
     * ``supernet``: weight sharing is available.
+
+    Networks (capability ``build``). :attr:`data_kind` says which data a space's networks
+    read; :meth:`build` takes the input shape without the batch dimension (``(C, H, W)`` for
+    ``image``, ``(T, F)`` for ``sequence``, ``(F,)`` for ``vector``), the number of classes, and
+    size keys (channels, cells, ...) whose names and defaults :meth:`size_defaults` lists. The
+    module's ``forward(x)`` returns logits of shape ``(batch, num_classes)``. Two training
+    conventions of DARTS are shared by every network that supports them:
+
+    * a space with an auxiliary head accepts the size key ``auxiliary=True``; its network then
+      returns ``(logits, aux_logits)`` in training mode and ``logits`` in evaluation mode;
+    * a network with drop-path exposes a float attribute ``drop_path_prob`` (0 by default),
+      which the trainer sets before every epoch.
+
+    Plugin modules import torch only inside :meth:`build`: listing plugins stays cheap.
     """
 
     capabilities: ClassVar[frozenset[str]] = frozenset()
+    data_kind: ClassVar[str | None] = None
+    """What the networks read: ``image``, ``sequence`` or ``vector``; ``None`` for a space that
+    builds nothing."""
 
     # -- decisions ---------------------------------------------------------------------------
     def decisions(self) -> tuple[Decision, ...] | None:
@@ -227,12 +260,20 @@ class SearchSpace(_Plugin):
 
     # -- sampling and neighbourhoods ----------------------------------------------------------
     def sample(self, rng: np.random.Generator) -> Architecture:
-        """An architecture drawn uniformly from the space."""
+        """An architecture drawn uniformly from the space.
+
+        Where decisions depend on earlier choices, the default walks :meth:`next_decision`
+        and draws each decision uniformly in turn (uniform per decision, as a controller
+        with constant logits samples).
+        """
         fixed = self.decisions()
-        if fixed is None:
-            raise NotImplementedError(f"{type(self).__name__} must implement sample")
         while True:
-            arch = tuple(int(rng.integers(len(d.choices))) for d in fixed)
+            if fixed is not None:
+                arch = tuple(int(rng.integers(len(d.choices))) for d in fixed)
+            else:
+                arch = ()
+                while (d := self.next_decision(arch)) is not None:
+                    arch = (*arch, int(rng.integers(len(d.choices))))
             if self.is_valid(arch):
                 return arch
 
@@ -243,13 +284,16 @@ class SearchSpace(_Plugin):
     def neighbours(self, arch: Architecture) -> list[Architecture]:
         """Every architecture one mutation away, in a deterministic order.
 
-        The default changes one decision of a fixed-decision space to each other choice.
+        The default changes one decision to each other choice and keeps the valid results
+        (where a decision shapes the ones after it, such as a depth, changing it alone rarely
+        gives a valid architecture).
         """
         fixed = self.decisions()
-        if fixed is None:
-            raise NotImplementedError(f"{type(self).__name__} must implement neighbours")
         out = []
-        for i, d in enumerate(fixed):
+        for i in range(len(arch)):
+            d = fixed[i] if fixed is not None else self.next_decision(arch[:i])
+            if d is None:
+                break
             for c in range(len(d.choices)):
                 if c != arch[i]:
                     other = (*arch[:i], c, *arch[i + 1 :])
@@ -262,7 +306,8 @@ class SearchSpace(_Plugin):
         """Raise :class:`InvalidArchitectureError` unless ``arch`` belongs to the space."""
         fixed = self.decisions()
         if fixed is None:
-            raise NotImplementedError(f"{type(self).__name__} must implement validate")
+            self._validate_walk(arch)
+            return
         if not isinstance(arch, tuple) or len(arch) != len(fixed):
             raise InvalidArchitectureError(
                 f"{self.name}: expected {len(fixed)} choices, got {arch!r}"
@@ -272,6 +317,27 @@ class SearchSpace(_Plugin):
                 raise InvalidArchitectureError(
                     f"{self.name}: decision {d.name} has {len(d.choices)} choices, got {c!r}"
                 )
+
+    def _validate_walk(self, arch: Architecture) -> None:
+        if not isinstance(arch, tuple):
+            raise InvalidArchitectureError(
+                f"{self.name}: expected a tuple of choices, got {arch!r}"
+            )
+        for i, c in enumerate(arch):
+            d = self.next_decision(arch[:i])
+            if d is None:
+                raise InvalidArchitectureError(
+                    f"{self.name}: {arch!r} has {len(arch) - i} choices too many"
+                )
+            if not isinstance(c, int) or not 0 <= c < len(d.choices):
+                raise InvalidArchitectureError(
+                    f"{self.name}: decision {d.name} has {len(d.choices)} choices, got {c!r}"
+                )
+        missing = self.next_decision(arch)
+        if missing is not None:
+            raise InvalidArchitectureError(
+                f"{self.name}: {arch!r} ends before decision {missing.name}"
+            )
 
     def is_valid(self, arch: Architecture) -> bool:
         try:
@@ -307,9 +373,74 @@ class SearchSpace(_Plugin):
         """Every architecture (capability ``enumerate``)."""
         raise NotImplementedError(f"space '{self.name}' cannot be enumerated")
 
-    def build(self, arch: Architecture, **size: Any) -> Any:
-        """A ``torch.nn.Module`` for ``arch`` (capability ``build``)."""
+    def build(
+        self,
+        arch: Architecture,
+        *,
+        input_shape: tuple[int, ...],
+        num_classes: int,
+        **size: Any,
+    ) -> Any:
+        """A ``torch.nn.Module`` for ``arch`` (capability ``build``).
+
+        Args:
+            arch: an architecture of this space.
+            input_shape: one example's shape, without the batch dimension (see the class
+                docstring for the layout of each :attr:`data_kind`).
+            num_classes: width of the logits.
+            **size: size keys overriding :meth:`size_defaults`; unknown keys are a
+                :class:`~nasbench.errors.ConfigError`.
+        """
         raise NotImplementedError(f"space '{self.name}' does not build networks")
+
+    def size_defaults(self) -> dict[str, Any]:
+        """The size keys :meth:`build` accepts, with their defaults."""
+        return {}
+
+    def resolve_size(self, size: Mapping[str, Any]) -> dict[str, Any]:
+        """:meth:`size_defaults` overridden by ``size``, checked key by key.
+
+        Raises:
+            ConfigError: for a key the space does not know, or a value whose type differs
+                from its default's (an integer is accepted where a float is expected).
+        """
+        defaults = self.size_defaults()
+        known = ", ".join(defaults) or "none"
+        out = dict(defaults)
+        for key, value in size.items():
+            if key not in defaults:
+                raise ConfigError(
+                    f"size.{key}", f"unknown size key for space '{self.name}'",
+                    f"Known size keys: {known}.",
+                )
+            default = defaults[key]
+            if default is not None and value is not None and not _same_kind(value, default):
+                raise ConfigError(
+                    f"size.{key}",
+                    f"expected {type(default).__name__} like the default {default!r}, "
+                    f"got {value!r}",
+                )
+            out[key] = value
+        return out
+
+    def check_input(self, input_shape: tuple[int, ...], num_classes: int) -> None:
+        """Refuse an input shape that does not fit :attr:`data_kind`, or fewer than 1 class.
+
+        Raises:
+            ConfigError: naming the expected layout.
+        """
+        layout = INPUT_LAYOUTS.get(self.data_kind or "")
+        dims = tuple(input_shape)
+        if layout is None:
+            raise ConfigError("space", f"space '{self.name}' does not build networks")
+        if len(dims) != len(layout) or not all(isinstance(d, int) and d > 0 for d in dims):
+            raise ConfigError(
+                "input_shape",
+                f"space '{self.name}' reads {self.data_kind} data shaped "
+                f"({', '.join(layout)}) without the batch dimension, got {input_shape!r}",
+            )
+        if not isinstance(num_classes, int) or num_classes < 1:
+            raise ConfigError("num_classes", f"expected a positive integer, got {num_classes!r}")
 
     def describe(self) -> dict[str, Any]:
         """A JSON-friendly description (``nasbench space NAME``)."""
@@ -320,6 +451,9 @@ class SearchSpace(_Plugin):
             "capabilities": sorted(self.capabilities),
             "size": self.size(),
         }
+        if "build" in self.capabilities:
+            out["data_kind"] = self.data_kind
+            out["network_size_defaults"] = self.size_defaults()
         if fixed is not None:
             out["decisions"] = [{"name": d.name, "choices": list(d.choices)} for d in fixed]
         return out
