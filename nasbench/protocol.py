@@ -528,6 +528,9 @@ def _final(raw: Mapping[str, Any], plugins: Plugins, space: SearchSpace, ev_name
         evaluator.check(space, dataset, data_dir)
     except DataNotFoundError as err:
         raise ConfigError("final.evaluator", str(err)) from None
+    except ConfigError as err:
+        # the evaluator names its own keys; here they are the final protocol's
+        raise (err.under("final") if err.key.startswith("evaluator") else err) from None
     offered = evaluator.datasets()
     if offered and dataset not in offered:
         raise ConfigError("final.evaluator.name",

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from nasbench import seeding
 from nasbench.api import DataKind, Dataset, DatasetArrays
 from nasbench.errors import ConfigError
 from nasbench.params import param
@@ -76,7 +75,7 @@ class TrainingData:
         x, y: split name (``train``, ``valid``, ``test``) -> examples / labels.
         input_shape: one example's shape as the network reads it (no batch dimension).
         num_classes: width of the logits.
-        vocab_size: number of token ids when examples are tokens (embed them first), else
+        vocab_size: number of token ids when examples are tokens (language modelling), else
             ``None``.
     """
 
@@ -105,7 +104,7 @@ def check_data_kind(space: Any, dataset: type[Dataset], spaces: Any = None,
 
     A space reads the kind it declares (``image``, ``sequence``, ``vector``); a space that reads
     vectors also takes images and sequences, flattened. Token data (language modelling) is read
-    by sequence spaces only (the evaluator embeds the tokens).
+    by sequence spaces only (whose networks embed the tokens themselves).
 
     Args:
         space: the search space (its ``name`` and ``data_kind``).
@@ -251,6 +250,8 @@ def prepare(dataset: Dataset, arrays: DatasetArrays, params: DataParams, *, read
         root_seed: the study's root seed.
     """
     import torch
+
+    from nasbench import seeding
 
     tokens = dataset.task == "language_model"
     rng = seeding.generator(root_seed, "data", dataset.name)

@@ -25,7 +25,7 @@ def test_list_is_cheap_and_imports_no_torch() -> None:
                           cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     listed = json.loads(proc.stdout)
-    assert {"space", "strategy", "evaluator", "benchmark"} <= set(listed)
+    assert {"space", "strategy", "evaluator", "benchmark", "dataset"} <= set(listed)
     elapsed = float(proc.stderr.split("ELAPSED")[1])
     print(f"nasbench list --json answered in {elapsed * 1000:.0f} ms (in-process)")
 
