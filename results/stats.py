@@ -62,8 +62,12 @@ class BootstrapOptions:
 
 
 def resample_indices(rng: np.random.Generator, n: int, resamples: int) -> np.ndarray:
-    """``resamples x n`` indices drawn uniformly with replacement from ``range(n)``."""
-    return rng.integers(0, n, size=(resamples, n), dtype=np.int32 if n < 2**31 else np.int64)
+    """``resamples x n`` indices drawn uniformly with replacement from ``range(n)``.
+
+    They are drawn as ``intp``, the type numpy converts index arrays to, so the several
+    gathers a resample block serves do not each pay for a conversion.
+    """
+    return rng.integers(0, n, size=(resamples, n), dtype=np.intp)
 
 
 def counts_from_indices(indices: np.ndarray, n: int) -> np.ndarray:

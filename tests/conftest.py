@@ -21,7 +21,7 @@ def data_dir(nasbench_data_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def plugins(nasbench_plugins):  # noqa: ANN001, ANN201
+def plugins(nasbench_plugins):
     return nasbench_plugins
 
 
@@ -44,12 +44,12 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
 
 
 @pytest.fixture
-def cli():  # noqa: ANN201
+def cli():
     return run_cli
 
 
 @pytest.fixture
-def write_study(tmp_path: Path):  # noqa: ANN201
+def write_study(tmp_path: Path):
     """Write a study config into the test's temporary directory; returns its path."""
 
     def write(text: str, name: str = "study.toml") -> Path:

@@ -17,7 +17,7 @@ def test_space_conforms(name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def nb201_objective(data_dir):  # noqa: ANN001, ANN201
+def nb201_objective(data_dir):
     """CIFAR-10 12-epoch validation accuracy of NAS-Bench-201 cells, the benchmark's reward."""
     from nasbench.evaluators.nb201_table import Nb201Benchmark
 
@@ -27,7 +27,7 @@ def nb201_objective(data_dir):  # noqa: ANN001, ANN201
 
 
 @pytest.mark.parametrize("name", _PLUGINS.strategies.names())
-def test_strategy_conforms_on_nb201(name: str, nb201_objective) -> None:  # noqa: ANN001
+def test_strategy_conforms_on_nb201(name: str, nb201_objective) -> None:
     from nasbench.spaces.nb201 import Nb201Space
 
     check_strategy(_PLUGINS.strategies.get(name), Nb201Space(), objective=nb201_objective)
@@ -40,7 +40,7 @@ def test_strategy_conforms_on_nb201(name: str, nb201_objective) -> None:  # noqa
         ("nbgraph", "cora", "cora/valid_acc", ("cora/test_acc", "pubmed/test_acc")),
     ],
 )
-def test_tabular_evaluator_conforms(space, dataset, search, report, data_dir) -> None:  # noqa: ANN001
+def test_tabular_evaluator_conforms(space, dataset, search, report, data_dir) -> None:
     sp = _PLUGINS.spaces.get(space)()
     evaluator = _PLUGINS.evaluators.get("tabular")()
     evaluator.bind_plugins(_PLUGINS)
