@@ -8,7 +8,6 @@ training times are not in the table, so this benchmark knows no costs: budget by
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -64,28 +63,25 @@ class Nb201Benchmark(Benchmark):
         locate(data_dir, RELATIVE_PATH, "The NAS-Bench-201 table")
 
     def load(self, data_dir: Path | None, datasets: tuple[str, ...]) -> BenchmarkTable:
+        import pyarrow.csv as pacsv
         from nasbench.spaces.nb201 import Nb201Space
 
         path = locate(data_dir, RELATIVE_PATH, "The NAS-Bench-201 table")
-        space = Nb201Space()
+        table = pacsv.read_csv(path)
         wanted = [f"{d}_{m}" for d in datasets for m in _METRICS]
-        rows: dict[Architecture, int] = {}
-        columns: dict[str, list[float]] = {
-            f"{d}/{m}": [] for d in datasets for m in _METRICS
+        missing = [c for c in ("arch", *wanted) if c not in table.column_names]
+        if missing:
+            raise DataNotFoundError(
+                f"{path} lacks the columns {', '.join(missing)}; it is not the NAS-Bench-201 "
+                "table nasbench expects (see docs/benchmarks.md)."
+            )
+        space = Nb201Space()
+        rows = {space.from_string(a): i for i, a in enumerate(table.column("arch").to_pylist())}
+        columns = {
+            f"{d}/{m}": [float(v) for v in table.column(f"{d}_{m}").to_pylist()]
+            for d in datasets
+            for m in _METRICS
         }
-        with path.open(newline="") as fh:
-            reader = csv.DictReader(fh)
-            missing = [c for c in ("arch", *wanted) if c not in (reader.fieldnames or ())]
-            if missing:
-                raise DataNotFoundError(
-                    f"{path} lacks the columns {', '.join(missing)}; it is not the NAS-Bench-201 "
-                    "table nasbench expects (see docs/benchmarks.md)."
-                )
-            for i, rec in enumerate(reader):
-                rows[space.from_string(rec["arch"])] = i
-                for d in datasets:
-                    for m in _METRICS:
-                        columns[f"{d}/{m}"].append(float(rec[f"{d}_{m}"]))
         return _Nb201Table(rows, columns)
 
 

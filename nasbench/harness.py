@@ -146,10 +146,14 @@ class Session:
         self._valid.add(arch)
         return True
 
-    def eval_seed(self, rep_seed: int, arch_key: str) -> int:
+    def eval_seed(self, rep_seed: int, arch: Architecture) -> int:
+        """The evaluation seed of ``arch`` in repetition ``rep_seed`` (0 for seedless
+        evaluators): shared by every strategy of the repetition, so equal architectures get
+        equal results."""
         if not self.evaluator.seeded:
             return 0
-        return seeding.int_seed(self.study.root_seed, "evaluator", rep_seed, arch_key)
+        key = self.space.arch_key(arch)
+        return seeding.int_seed(self.study.root_seed, "evaluator", rep_seed, key)
 
     def evaluate(self, trial: Trial, eval_seed: int) -> tuple[_Cached, float]:
         """Evaluate, turning a plugin's exception into a failed result; returns wall time."""
@@ -165,7 +169,8 @@ class Session:
         wall = time.perf_counter() - t0
         metrics = result.metrics
         cached = _Cached(result.status, result.reason, [metrics.get(m) for m in self.wanted],
-                         float(result.cost), eval_seed, dict(result.info))
+                         float(result.cost), eval_seed,
+                         dict(result.info) if result.info else {})
         return cached, wall
 
     def close(self) -> None:
@@ -253,7 +258,7 @@ class RunExecutor:
             StrategyContext(budget=study.budget, fidelities=evaluator.fidelities()),
         )
         records = self.records
-        checkpoint = load_checkpoint(self.state_path)
+        checkpoint = load_checkpoint(self.state_path) if records else None
         start = 0
         if checkpoint is not None and checkpoint.get("n_trials", 0) <= len(records):
             rng.bit_generator.state = checkpoint["rng"]
@@ -303,7 +308,7 @@ class RunExecutor:
                 if hit is not None:
                     cached, repeat, cost, wall_eval = hit, True, 0.0, 0.0
                 else:
-                    eval_seed = session.eval_seed(spec.seed, space.arch_key(arch))
+                    eval_seed = session.eval_seed(spec.seed, arch)
                     cached, wall_eval = session.evaluate(trial, eval_seed)
                     repeat, cost = False, cached.cost
                 strategy.tell(trial, self._observation(cached, cost, trial.fidelity))
@@ -349,7 +354,7 @@ class RunExecutor:
 
     def readable(self, record: dict[str, Any]) -> dict[str, Any]:
         """A log record as the row ``trials.parquet`` will hold."""
-        columns = trial_columns(self.session.space, self.study, self.spec, [record])
+        columns = trial_columns(_Names(self.session.space), self.study, self.spec, [record])
         return {k: v[0] for k, v in columns.items()}
 
     def _checkpoint(self, strategy: Any, rng: Any) -> None:
@@ -404,7 +409,7 @@ def incumbent_summary(
     key = space.arch_key(arch)
     cached = (cache or {}).get((arch, None))
     if cached is None:
-        cached, _ = session.evaluate(Trial(arch), session.eval_seed(rep_seed, key))
+        cached, _ = session.evaluate(Trial(arch), session.eval_seed(rep_seed, arch))
         out["incumbent_evaluated"] = True
     values = dict(zip(session.wanted, cached.values, strict=True))
     out.update(
@@ -456,7 +461,8 @@ def execute(
         else:
             summary = RunExecutor(session, spec, log, records).execute(on_trials)
         log.finish(summary)
-        _state_path(session.directory, spec.run_id).unlink(missing_ok=True)
+        if records:  # a checkpoint exists only beside a log with trials in it
+            _state_path(session.directory, spec.run_id).unlink(missing_ok=True)
         return summary, records
     finally:
         log.close()
@@ -683,14 +689,35 @@ def finish(
     return StudyOutcome(directory, complete, len(summaries), len(specs), pending)
 
 
+class _Names:
+    """Memoised public strings and canonical keys of architectures (runs revisit them)."""
+
+    def __init__(self, space: SearchSpace) -> None:
+        self.space = space
+        self._strings: dict[Architecture, str] = {}
+        self._keys: dict[Architecture, str] = {}
+
+    def string(self, arch: Architecture) -> str:
+        s = self._strings.get(arch)
+        if s is None:
+            s = self._strings[arch] = self.space.to_string(arch)
+        return s
+
+    def key(self, arch: Architecture) -> str:
+        k = self._keys.get(arch)
+        if k is None:
+            k = self._keys[arch] = self.space.arch_key(arch)
+        return k
+
+
 def trial_columns(
-    space: SearchSpace, study: Study, spec: RunSpec, records: list[dict[str, Any]]
+    names: _Names, study: Study, spec: RunSpec, records: list[dict[str, Any]]
 ) -> dict[str, list[Any]]:
     """The ``trials.parquet`` columns of one run's log records."""
     n = len(records)
     archs = [tuple(r["a"]) for r in records]
-    to_string = space.to_string
-    arch_key = space.arch_key
+    to_string = names.string
+    arch_key = names.key
     wanted = tuple(dict.fromkeys((study.search_metric, *study.report_metrics)))
     cols: dict[str, list[Any]] = {
         "run_id": [spec.run_id] * n,
@@ -750,13 +777,14 @@ def consolidate(
     metric_names = list(study.report_metrics)
     parts = []
     n_trials = 0
+    names = _Names(space)
     for spec in specs:
         if spec.is_baseline:
             continue
         records = logs.get(spec.run_id)
         if records is None:
             records = RunLog(log_path(directory, spec.run_id)).read()[0]
-        parts.append(trial_columns(space, study, spec, records))
+        parts.append(trial_columns(names, study, spec, records))
         n_trials += len(records)
     trial_cols = _concat(parts, (*TRIAL_COLUMNS, *metric_names))
     for col in ("fidelity", "search_metric", *metric_names):

@@ -68,6 +68,8 @@ class RunLog:
         A torn or corrupt tail (from a kill) is cut off the file, when this process may write
         it.
         """
+        if self._fh is not None and os.fstat(self._fh.fileno()).st_size == 0:
+            return [], None  # just created: spare opening it again
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
