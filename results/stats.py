@@ -14,6 +14,7 @@ adding a strategy to a report never changes another strategy's interval.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,7 +89,8 @@ def percentile_interval(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Percentile bounds along axis 0 of ``replicates`` (``nan`` replicates are ignored)."""
     alpha = (1.0 - confidence) / 2.0
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings():  # an all-nan column has no interval: nan
+        warnings.simplefilter("ignore", RuntimeWarning)
         lo, hi = np.nanquantile(replicates, [alpha, 1.0 - alpha], axis=0)
     return lo, hi
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
 from pathlib import Path
@@ -63,7 +64,7 @@ def test_wide_leaderboard_keeps_its_columns(study_results) -> None:
 def test_write_leaderboard_writes_markdown_and_traceable_csv(study_results, tmp_path) -> None:
     text, path = write_leaderboard(study_results, FAST, out=tmp_path)
     assert path.read_text() == text
-    assert "RI % [95% CI]" in text and "Friedman test over 12 seeds" in text
+    assert "| RI % | RI 95% CI |" in text and "Friedman test over 12 seeds" in text
     csv = pd.read_csv(tmp_path / "leaderboard.csv")
     assert set(csv["config_hash"]) == {study_results.config_hash}
     assert len(csv) == 4 * 2  # strategies (baseline included) x report metrics
@@ -81,6 +82,29 @@ def test_anytime_curves_end_at_the_final_results(study_results) -> None:
         assert np.all(c.low <= c.mean + 1e-9) and np.all(c.mean <= c.high + 1e-9)
     # The evaluator knows no costs, so there is no cost axis.
     assert anytime_curves(study_results, METRIC, BootstrapOptions(), axis="cost") == []
+
+
+def test_anytime_cost_axis_on_measured_wall_times(study_results) -> None:
+    # The NB201 table knows no training times; the wall time the harness measured for each
+    # trial is a real cost to lay the curves along.
+    trials = study_results.trials.copy()
+    trials["cum_cost"] = trials.groupby("run_id")["wall_time"].cumsum()
+    results = dataclasses.replace(study_results, trials=trials)
+    curves = anytime_curves(results, METRIC, BootstrapOptions(resamples=100), axis="cost")
+    values = incumbent_metric(trials, METRIC)
+    for c in curves:
+        assert c.axis == "cost" and np.all(np.diff(c.x) > 0)
+        assert c.x[-1] == pytest.approx(trials["cum_cost"].max())
+        runs = study_results.runs
+        assert c.mean[-1] == pytest.approx(runs.loc[runs["strategy"] == c.strategy,
+                                                    METRIC].mean())
+        point = c.x.size // 3
+        by_hand = []
+        for _, run in trials[trials["strategy"] == c.strategy].groupby("run_id"):
+            spent = run["cum_cost"].to_numpy() <= c.x[point]
+            if spent.any():
+                by_hand.append(values[run.index.to_numpy()[spent][-1]])
+        assert c.mean[point] == pytest.approx(np.nanmean(by_hand))
 
 
 def test_incumbent_metric_by_hand(study_results) -> None:
