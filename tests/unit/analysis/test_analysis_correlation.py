@@ -144,3 +144,15 @@ def test_orientation_and_user_errors(fidelity_pair) -> None:
         load_scoring("nb2O1:cifar10/valid_12ep")
     with pytest.raises(UserError, match="no column"):
         load_scoring("nb201:cifar10/valid_200ep")
+
+
+def test_results_directory_scoring_matches_its_benchmark(study_dir: Path, data_dir: Path) -> None:
+    # A study's evaluated trials, read back as a scoring, are the table's own values: the
+    # keys of results and benchmark scorings agree.
+    mine = load_scoring(f"results:{study_dir}:cifar100/test_200ep", data_dir)
+    table = load_scoring("nb201:cifar100/test_200ep", data_dir)
+    a, b = mine.aligned(table)
+    assert a.size == len(mine) > 500
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(UserError, match="no metric"):
+        load_scoring(f"results:{study_dir}:cifar100/valid_12ep", data_dir)
