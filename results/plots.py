@@ -181,7 +181,8 @@ def scatter_figure(corr: Correlation, title: str | None = None) -> str:
     if n > DENSITY_ABOVE:
         # Thousands of points: a density image reads better and draws in a fraction of the time.
         counts, xe, ye = np.histogram2d(corr.x_values, corr.y_values, bins=120)
-        image = ax.imshow(np.log1p(counts.T), origin="lower", aspect="auto", cmap="Blues",
+        image = ax.imshow(np.ma.masked_equal(np.log1p(counts.T), 0.0), origin="lower",
+                          aspect="auto", cmap="Blues", vmin=0.0,
                           extent=(xe[0], xe[-1], ye[0], ye[-1]), interpolation="nearest")
         fig.colorbar(image, ax=ax, shrink=0.8, label="log(1 + architectures)")
     else:
