@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from nasbench import seeding
 from nasbench.api import (
     EvalResult,
     Evaluator,
@@ -171,6 +170,7 @@ class SupernetEvaluator(Evaluator):
             return self._handle
         import torch
 
+        from nasbench import seeding
         from nasbench.supernet.handle import SupernetHandle
         from nasbench.training.recipe import TrainingRecipe
 
@@ -209,6 +209,8 @@ class SupernetEvaluator(Evaluator):
         return handle
 
     def _train(self, handle: Any, seed: int, steps: int) -> None:
+        from nasbench import seeding
+
         rng = seeding.generator(seed, "paths")
         space = self._space
         assert space is not None

@@ -27,11 +27,11 @@ import copy
 import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from nasbench import seeding
@@ -39,6 +39,7 @@ from nasbench.api import Architecture, Dataset, SearchSpace, SupernetAccess
 from nasbench.supernet import BnMode, SupernetDiverged
 from nasbench.supernet.protocol import SupernetProtocol
 from nasbench.training.data import TrainingData, load_arrays, prepare
+from nasbench.training.optim import cross_entropy, make_optimizer, recipe_loss
 
 if TYPE_CHECKING:
     from nasbench.training.recipe import TrainingRecipe
@@ -119,16 +120,11 @@ class SupernetHandle(SupernetAccess):
         with torch_threads(threads), torch.random.fork_rng():
             torch.manual_seed(seed)
             size = dict(protocol.size)
-            if data.vocab_size is None:
-                self.supernet = space.build_supernet(
-                    input_shape=data.input_shape, num_classes=data.num_classes, **size)
-                self.model: nn.Module = self.supernet
-            else:
-                self.supernet = space.build_supernet(
-                    input_shape=(*data.input_shape, protocol.embedding_dim),
-                    num_classes=data.num_classes, **size)
-                self.model = nn.Sequential(nn.Embedding(data.vocab_size,
-                                                        protocol.embedding_dim), self.supernet)
+            if data.vocab_size is not None:
+                size["language_model"] = True  # token ids in, next-token logits out
+            self.supernet = space.build_supernet(
+                input_shape=data.input_shape, num_classes=data.num_classes, **size)
+        self.model: nn.Module = self.supernet
         x, y = data.x["train"], data.y["train"]
         half = len(y) // 2
         self._data: dict[str, Batch] = {
@@ -160,14 +156,9 @@ class SupernetHandle(SupernetAccess):
         return self._seconds
 
     def configure(self, recipe: TrainingRecipe, total_steps: int) -> None:
-        from nasbench.training.module import NetworkModule
-
-        module = NetworkModule(self.model, recipe, epochs=1, steps_per_epoch=max(1, total_steps))
-        configured = module.configure_optimizers()
         self._recipe = recipe
-        self._optimizer = configured["optimizer"]
-        self._scheduler = configured["lr_scheduler"]["scheduler"]
-        self._loss = module.loss
+        self._optimizer, self._scheduler = make_optimizer(self._params, recipe, total_steps)
+        self._loss = partial(recipe_loss, recipe)
         if recipe.cutout or recipe.random_crop or recipe.horizontal_flip:
             from nasbench.training.loop import batch_augmenter
 
@@ -251,7 +242,8 @@ class SupernetHandle(SupernetAccess):
     def measure(self, archs: Sequence[Architecture], batches: Sequence[Batch], *,
                 bn: BnMode = "running") -> list[tuple[float, float]]:
         """Mean cross-entropy and accuracy (%) of each architecture on ``batches`` with the
-        shared weights (see :meth:`accuracy`)."""
+        shared weights (see :meth:`accuracy`), per example (per token for a language
+        model)."""
         if bn not in ("running", "batch", "reestimate"):
             raise ValueError(f"bn must be running, batch or reestimate, got {bn!r}")
         out = []
@@ -269,9 +261,9 @@ class SupernetHandle(SupernetAccess):
                 count = 0
                 for x, y in batches:
                     logits = self.model(x)
-                    loss += F.cross_entropy(logits, y, reduction="sum").double()
-                    correct += int((logits.argmax(1) == y).sum())
-                    count += len(y)
+                    loss += cross_entropy(logits, y, reduction="sum").double()
+                    correct += int((logits.argmax(-1) == y).sum())
+                    count += y.numel()
                 if saved is not None:
                     _restore(saved)
                 n = max(1, count)

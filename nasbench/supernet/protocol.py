@@ -3,7 +3,7 @@
 One-shot strategies train their supernet under the study's ``[supernet]`` table; the
 ``supernet`` evaluator has the same keys among its parameters. Keys a study's ``[evaluator]``
 also has (the data split and subsampling, ``image_size``, the network ``size``,
-``embedding_dim``, ``threads``) are inherited from it, so that by default the supernet sees
+``threads``) are inherited from it, so that by default the supernet sees
 exactly the data and network size the search protocol trains stand-alone networks on. How the
 shared weights are trained (optimiser, learning rate, epochs) belongs to each strategy: it is
 part of the published method.
@@ -27,8 +27,6 @@ class SupernetProtocol(DataParams):
         {}, doc="supernet size keys overriding the space's supernet defaults, e.g. {C = 16, "
         "N = 1, affine = false, track_running_stats = true} ('nasbench space NAME' lists "
         "them)")
-    embedding_dim: int = param(64, doc="token embedding width for language-modelling data",
-                               ge=1)
     threads: int | Literal["auto"] = param(
         1, doc="torch threads of supernet training; results depend on it ('auto': the "
         "worker's share of the cores)", ge=1)
@@ -39,6 +37,6 @@ class SupernetProtocol(DataParams):
 
 
 INHERITED = ("valid_fraction", "test_fraction", "train_samples", "valid_samples",
-             "test_samples", "image_size", "size", "embedding_dim", "threads")
+             "test_samples", "image_size", "size", "threads")
 """Keys of :class:`SupernetProtocol` a study's ``[supernet]`` table inherits from its
 ``[evaluator]`` table when that table sets them."""

@@ -27,13 +27,13 @@ def nb201_objective(data_dir):
 
 
 ONE_SHOT_PARAMS = {
-    "darts": {"epochs": 2, "batch_size": 32, "report_every": 0.25},
-    "enas": {"epochs": 2, "batch_size": 32, "report_every": 0.25, "controller_steps": 2,
+    "darts": {"epochs": 1, "batch_size": 32, "report_every": 0.25},
+    "enas": {"epochs": 1, "batch_size": 32, "report_every": 0.25, "controller_steps": 2,
              "controller_aggregate": 3, "final_samples": 3},
-    "rsws": {"epochs": 2, "batch_size": 32, "report_every": 0.25, "candidates": 5,
+    "rsws": {"epochs": 1, "batch_size": 32, "report_every": 0.25, "candidates": 5,
              "rank_batches": 1},
 }
-"""Short schedules for the built-in one-shot strategies: 8 proposals each on small data."""
+"""Short schedules for the built-in one-shot strategies: 4 proposals each on small data."""
 
 
 @pytest.mark.parametrize("name", _PLUGINS.strategies.names())
@@ -51,8 +51,8 @@ def test_strategy_conforms_on_nb201(name: str, nb201_objective) -> None:
     space = Nb201Space()
     params = build_params(cls.Params, ONE_SHOT_PARAMS.get(name, {}))
     make_context = supernet_contexts(space, "digits", size={"C": 4, "N": 1},
-                                     train_samples=512)
-    check_strategy(cls, space, params=params, objective=nb201_objective, n_trials=8, split=3,
+                                     train_samples=256)
+    check_strategy(cls, space, params=params, objective=nb201_objective, n_trials=4, split=2,
                    make_context=make_context)
 
 
@@ -66,8 +66,8 @@ def test_second_order_darts_conforms(nb201_objective) -> None:
     space = Nb201Space()
     params = build_params(cls.Params, {**ONE_SHOT_PARAMS["darts"], "order": 2})
     make_context = supernet_contexts(space, "digits", size={"C": 4, "N": 1},
-                                     train_samples=512)
-    check_strategy(cls, space, params=params, objective=nb201_objective, n_trials=8, split=3,
+                                     train_samples=256)
+    check_strategy(cls, space, params=params, objective=nb201_objective, n_trials=4, split=2,
                    make_context=make_context)
 
 
