@@ -122,14 +122,6 @@ class SupernetEvaluator(Evaluator):
             able = [r.name for r in self._spaces if "supernet" in r.cls.capabilities]
             raise ConfigError("evaluator.name", f"space '{space.name}' has no supernet",
                               f"Spaces with one: {', '.join(able)}.")
-        if dataset not in self.datasets():
-            return  # the study loader names the datasets on offer
-        dataset_cls = self._datasets.get(dataset, "evaluator.dataset")
-        if dataset_cls.task == "language_model":
-            raise ConfigError("evaluator.dataset", "the supernet evaluator classifies; "
-                              f"'{dataset}' is language modelling",
-                              "Use a classification dataset.")
-        check_data_kind(space, dataset_cls, self._spaces, self._datasets)
         try:
             dims = space.resolve_supernet_size(self.params.size)
         except ConfigError as err:
@@ -138,6 +130,14 @@ class SupernetEvaluator(Evaluator):
             raise ConfigError("evaluator.size.track_running_stats",
                               "is false, and the supernet evaluator measures with running and "
                               "re-estimated batch-norm statistics too", "Set it to true.")
+        if dataset not in self.datasets():
+            return  # the study loader names the datasets on offer
+        dataset_cls = self._datasets.get(dataset, "evaluator.dataset")
+        if dataset_cls.task == "language_model":
+            raise ConfigError("evaluator.dataset", "the supernet evaluator classifies; "
+                              f"'{dataset}' is language modelling",
+                              "Use a classification dataset.")
+        check_data_kind(space, dataset_cls, self._spaces, self._datasets)
         dataset_cls().check(data_dir)
 
     def setup(self, space: SearchSpace, context: EvaluatorContext) -> None:
