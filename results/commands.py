@@ -99,6 +99,9 @@ def add_correlate_arguments(p: argparse.ArgumentParser) -> None:
                    help="two scoring specs SOURCE:ARGUMENT (proxy first, ground truth second), "
                    "e.g. nb201:cifar10/valid_12ep nb201:cifar10/test_200ep")
     p.add_argument("--study", help="run a ready-made study instead (see --list), or 'all'")
+    p.add_argument("--input", action="append", default=[], metavar="NAME=DIR",
+                   help="a results directory a ready-made study reads (repeatable), e.g. "
+                   "--input supernet=runs/ws-supernet")
     p.add_argument("--list", action="store_true",
                    help="list the scoring sources and the ready-made studies")
     p.add_argument("--out", help="output directory (default runs/correlate/<name>)")
@@ -137,19 +140,23 @@ def cmd_correlate(args: argparse.Namespace) -> int:
             print(f"  {name:<10} {source.summary}")
         print("\nReady-made studies (nasbench correlate --study NAME):")
         for study in studies.STUDIES.values():
-            print(f"  {study.name:<12} {study.summary}")
+            reads = f" (--input {', '.join(study.inputs)})" if study.inputs else ""
+            print(f"  {study.name:<14} {study.summary}{reads}")
         return 0
     options = _correlation_options(args)
+    inputs = _inputs(args.input)
     if args.study:
         names = list(studies.STUDIES) if args.study == "all" else [args.study]
         for name in names:
             if name not in studies.STUDIES:
                 raise UserError(f"unknown study '{name}'; available: "
                                 f"{available(studies.STUDIES)}, all.")
+        if args.study == "all":  # studies of results directories run when those are given
+            names = [n for n in names if set(studies.STUDIES[n].inputs) <= set(inputs)]
         for name in names:
             base = Path(args.out) if args.out else Path("runs") / "correlate"
             out = base / name if args.out is None or len(names) > 1 else base
-            paths = studies.run_study(name, data_dir, options, out)
+            paths = studies.run_study(name, data_dir, options, out, inputs)
             print(f"{name}: {paths['html']}")
         return 0
     if len(args.scorings) != 2:
@@ -161,6 +168,18 @@ def cmd_correlate(args: argparse.Namespace) -> int:
     print(text)
     print(f"html: {paths['html']}", file=sys.stderr)
     return 0
+
+
+def _inputs(values: list[str]) -> dict[str, Path]:
+    """``--input NAME=DIR`` options as a mapping."""
+    out = {}
+    for value in values:
+        name, sep, directory = value.partition("=")
+        if not sep or not name or not directory:
+            raise UserError(f"--input {value!r}: write NAME=DIR, e.g. --input "
+                            "supernet=runs/ws-supernet.")
+        out[name] = Path(directory)
+    return out
 
 
 # -- import ---------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ training, weight sharing vs stand-alone) are more scorings fed to the same funct
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +22,8 @@ from nasbench.results.leaderboard import fmt, fmt_p
 from nasbench.results.report_html import Document
 from nasbench.results.scorings import Scoring, ScoringSource, load_scoring, sources
 from nasbench.results.stats import Estimate
+
+from nasbench.errors import UserError, available
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -310,13 +312,68 @@ def yang2020(data_dir: Path | None, options: CorrelationOptions) -> StudyOutput:
     return StudyOutput(doc, out)
 
 
+def weight_sharing(data_dir: Path | None, options: CorrelationOptions,
+                   inputs: Mapping[str, Path]) -> StudyOutput:
+    """Shared-weight rankings against stand-alone training (and NAS-Bench-201), on the same
+    cells and the same data.
+
+    Inputs: ``supernet``, the results directory of a study with the ``supernet`` evaluator
+    whose report metrics include ``valid_acc_bn_running``, ``valid_acc_bn_reestimate`` and
+    ``valid_acc_bn_batch``; ``standalone``, that of a study training the same cells with the
+    ``lightning`` evaluator on the same data (its search metric, the validation accuracy, is
+    the stand-alone score; ``examples/nb201_ws_ranking_*.toml``).
+    """
+    from nasbench.results.schema import load_results
+
+    load = _Loader(data_dir)
+    supernet, standalone = inputs["supernet"], inputs["standalone"]
+
+    def metric(directory: Path, name: str) -> str:
+        results = load_results(directory)
+        found = [m for m in results.report_metrics if m.rpartition("/")[2] == name]
+        if not found:
+            raise UserError(f"{directory} reports no '{name}'; available: "
+                            f"{available(results.report_metrics)}.")
+        return found[0]
+
+    shared = [load(f"results:{supernet}:{metric(supernet, f'valid_acc_bn_{mode}')}",
+                   f"shared weights, {label}")
+              for mode, label in (("running", "running BN"), ("reestimate", "re-estimated BN"),
+                                  ("batch", "batch BN"))]
+    alone = load(f"results:{standalone}:search_metric", "stand-alone valid")
+    nb201 = load("nb201:cifar10/test_200ep", "NB201 CIFAR-10 test 200ep")
+    doc = Document("Weight sharing vs stand-alone training: rankings of the same cells")
+    doc.paragraph(
+        "NAS-Bench-201 cells scored three ways on the same data: by a weight-sharing "
+        "supernet trained once with uniformly sampled single paths (random search with "
+        "weight sharing, Li & Talwalkar, UAI 2019), measured with the running batch-norm "
+        "statistics shared by all paths, with statistics re-estimated on each cell's path, "
+        "or with each batch's statistics; and by training each cell on its own under the "
+        f"search protocol. Supernet results: `{supernet}`; stand-alone results: "
+        f"`{standalone}`. NAS-Bench-201's own 200-epoch CIFAR-10 test accuracy (Dong & Yang, "
+        "ICLR 2020) gives context: another dataset, the full training protocol.")
+    out: list[tuple[str, Correlation]] = []
+    doc.heading(1, "Shared weights vs stand-alone training")
+    _pairs_section(doc, out, "shared vs stand-alone", [(s, alone) for s in shared], options)
+    doc.heading(1, "Against NAS-Bench-201 (CIFAR-10)")
+    _pairs_section(doc, out, "vs NAS-Bench-201", [(s, nb201) for s in (*shared, alone)],
+                   options, scatter=False)
+    doc.paragraph(_statistics_note(options))
+    return StudyOutput(doc, out)
+
+
 @dataclass(frozen=True)
 class CorrelationStudy:
-    """A ready-made study: its name, one line, and the function that builds it."""
+    """A ready-made study: its name, one line, and the function that builds it.
+
+    ``inputs`` names the results directories the study reads (``nasbench correlate --input
+    NAME=DIR``); ``build`` then takes them as a third argument.
+    """
 
     name: str
     summary: str
-    build: Callable[[Path | None, CorrelationOptions], StudyOutput]
+    build: Callable[..., StudyOutput]
+    inputs: tuple[str, ...] = ()
 
 
 STUDIES: dict[str, CorrelationStudy] = {s.name: s for s in (
@@ -329,6 +386,8 @@ STUDIES: dict[str, CorrelationStudy] = {s.name: s for s in (
                      zero_cost),
     CorrelationStudy("yang2020", "Yang et al. 2020: RI, seed, depth, training protocols",
                      yang2020),
+    CorrelationStudy("weight-sharing", "supernet rankings vs stand-alone training and NB201",
+                     weight_sharing, inputs=("supernet", "standalone")),
 )}
 """The ready-made studies by name."""
 
@@ -340,10 +399,24 @@ def _write(output: StudyOutput, out: Path) -> dict[str, Path]:
     return {"markdown": md, "html": page, "csv": csv}
 
 
-def run_study(name: str, data_dir: Path | None, options: CorrelationOptions, out: Path
-              ) -> dict[str, Path]:
-    """Build study ``name`` and write its report into ``out``."""
-    return _write(STUDIES[name].build(data_dir, options), out)
+def run_study(name: str, data_dir: Path | None, options: CorrelationOptions, out: Path,
+              inputs: Mapping[str, Path] | None = None) -> dict[str, Path]:
+    """Build study ``name`` (from ``inputs``, the results directories it reads) and write its
+    report into ``out``.
+
+    Raises:
+        UserError: when an input the study reads is not given.
+    """
+    study = STUDIES[name]
+    if not study.inputs:
+        return _write(study.build(data_dir, options), out)
+    given = dict(inputs or {})
+    missing = [i for i in study.inputs if i not in given]
+    if missing:
+        raise UserError(
+            f"study '{name}' reads the results directories {', '.join(study.inputs)}; give "
+            f"{', '.join(f'--input {i}=DIR' for i in missing)}.")
+    return _write(study.build(data_dir, options, given), out)
 
 
 def run_pair(spec_x: str, spec_y: str, data_dir: Path | None, options: CorrelationOptions,

@@ -76,8 +76,8 @@ def _rss_mb() -> float:
 def _run(way: str, args: argparse.Namespace, cell: tuple[int, ...]) -> dict[str, Any]:
     import numpy as np
     import torch
-
     from nasbench.spaces.nb201 import Nb201Space
+
     from nasbench.testing.supernet import supernet_contexts
     from nasbench.training.optim import make_optimizer, recipe_loss
     from nasbench.training.recipe import TrainingRecipe

@@ -77,6 +77,6 @@ def test_mistakes_are_refused() -> None:
         evaluator.check(PLUGINS.spaces.get("nb201")(), "digits", None)
     with pytest.raises(ConfigError, match="has no supernet"):
         evaluator.check(PLUGINS.spaces.get("nbgraph")(), "digits", None)
-    with pytest.raises(ConfigError, match="size.width"):
+    with pytest.raises(ConfigError, match=r"size\.width"):
         cls(cls.Params(size={"width": 3})).check(PLUGINS.spaces.get("nb201")(), "digits",
                                                    None)
