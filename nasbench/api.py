@@ -514,6 +514,9 @@ class SearchSpace(_Plugin):
         if "build" in self.capabilities:
             out["data_kind"] = self.data_kind
             out["network_size_defaults"] = self.size_defaults()
+        if "supernet" in self.capabilities:
+            out["supernet_size_defaults"] = self.supernet_size_defaults()
+            out["relaxation_shapes"] = [list(s) for s in self.relaxation_shapes()]
         if fixed is not None:
             out["decisions"] = [{"name": d.name, "choices": list(d.choices)} for d in fixed]
         return out

@@ -122,3 +122,24 @@ def test_a_diverging_supernet_ends_the_run(nb201_context) -> None:
     assert None in asked
     assert "became" in darts.stopped
     assert darts.ask() is None
+
+
+@pytest.mark.parametrize(("cls", "params"), [
+    (Enas, EnasParams(**SMALL, controller_steps=2, controller_aggregate=2, final_samples=2)),
+    (Darts, DartsParams(**SMALL)),
+    (RandomSearchWeightSharing, RswsParams(**SMALL, candidates=3, rank_batches=1)),
+], ids=["enas", "darts", "rsws"])
+def test_one_shot_strategies_conform_on_the_recurrent_space(cls, params, rnn_context) -> None:
+    """ENAS's own recurrent cell on MNIST-1D sequences: a shared matrix per pair of nodes."""
+    from nasbench.testing import check_strategy
+
+    space, make_context = rnn_context
+    check_strategy(cls, space, params=params, n_trials=2, split=1, make_context=make_context)
+
+
+@pytest.fixture(scope="module")
+def rnn_context():
+    from nasbench.spaces.enas_rnn import EnasRnnParams, EnasRnnSpace
+
+    space = EnasRnnSpace(EnasRnnParams(nodes=4))
+    return space, supernet_contexts(space, "mnist1d", size={"hidden": 16}, train_samples=256)
