@@ -406,6 +406,9 @@ class RunExecutor:
             self.log.flush()
         if on_trials is not None and self.n_trials > reported:
             on_trials(self.n_trials - reported)
+        if supernet is not None:  # supernet time after the last trial (e.g. a diverged chunk)
+            self.cum_cost += supernet.seconds - charged
+            self.strategy_cost += supernet.seconds - charged
         return self._summary(strategy.recommend(), stop)
 
     def readable(self, record: dict[str, Any]) -> dict[str, Any]:

@@ -149,6 +149,8 @@ def summary(results: Results, options: LeaderboardOptions | None = None,
                 counterpart=counterparts.get(label, ""),
                 ri=math.nan, ri_low=math.nan, ri_high=math.nan, test="", p_value=math.nan,
                 mean_rank=float(mean_rank.get(label, math.nan)),
+                search_protocol_mean=_mean(part, f"search.{metric}"),
+                search_protocol_std=_std(part, f"search.{metric}"),
                 search_mean=float(part["search_metric"].mean()) if len(part) else math.nan,
                 search_std=float(part["search_metric"].std(ddof=1)) if len(part) > 1
                 else math.nan,
@@ -164,6 +166,15 @@ def summary(results: Results, options: LeaderboardOptions | None = None,
                            p_value=p_value)
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _mean(part: pd.DataFrame, column: str) -> float:
+    """Mean of a column that only results with a final protocol have (nan without)."""
+    return float(part[column].mean()) if column in part and len(part) else math.nan
+
+
+def _std(part: pd.DataFrame, column: str) -> float:
+    return float(part[column].std(ddof=1)) if column in part and len(part) > 1 else math.nan
 
 
 def leaderboard(results: Results, options: LeaderboardOptions | None = None) -> pd.DataFrame:
@@ -215,10 +226,14 @@ def metric_table_rows(part: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     """Header and cells of one metric's leaderboard (shared by Markdown and HTML)."""
     has_ri = part["counterpart"].astype(bool).any()
     has_search = part["search_mean"].notna().any()
+    has_final = ("search_protocol_mean" in part
+                 and part["search_protocol_mean"].notna().any())
     header = ["strategy", "runs", "mean ± std", "95% CI of mean", "median"]
     if has_ri:
         header += ["RI %", "RI 95% CI", "test vs counterpart", "p"]
     header.append("mean rank")
+    if has_final:
+        header.append(f"search protocol: {part['metric'].iloc[0]}")
     if has_search:
         header += ["search metric", "evals"]
     rows = []
@@ -232,6 +247,8 @@ def metric_table_rows(part: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
             else:
                 cells += ["–", "–", "–", "–"]
         cells.append(fmt(r["mean_rank"]))
+        if has_final:
+            cells.append(f"{fmt(r['search_protocol_mean'])} ± {fmt(r['search_protocol_std'])}")
         if has_search:
             cells += [f"{fmt(r['search_mean'])} ± {fmt(r['search_std'])}",
                       fmt(r["evaluations"], 1)]
@@ -331,6 +348,9 @@ def directory_section(doc: Document, analysis: DirectoryAnalysis, options: Leade
         "mean rank: rank within each seed every strategy ran (1 = best, ties averaged), "
         "averaged over those seeds.",
     ]
+    final = m.get("config", {}).get("final")
+    if final:
+        notes.append(_final_note(m["config"]))
     if not results.imported:
         notes.append("Incumbents are chosen by the search metric only; report metrics are "
                      "never seen by a strategy.")
@@ -339,6 +359,22 @@ def directory_section(doc: Document, analysis: DirectoryAnalysis, options: Leade
                  f"nasbench {m.get('versions', {}).get('nasbench')}, git {git}; see "
                  "manifest.json.")
     doc.bullets(notes)
+
+
+def _final_note(config: dict[str, Any]) -> str:
+    """What the final protocol changed from the search protocol, in one sentence."""
+    final = config["final"]
+    search, trained = config["evaluator"], final["evaluator"]
+    if trained["name"] == search["name"]:
+        changed = [f"{k} = {v!r}" for k, v in trained.items()
+                   if k != "name" and search.get(k) != v]
+        how = (f"the search protocol with {', '.join(changed)}" if changed
+               else "the search protocol")
+    else:
+        how = f"evaluator `{trained['name']}`"
+    return (f"Final protocol: every incumbent and every random sample evaluated again under "
+            f"{how}, {final['repeats']} time(s) with fresh seeds; report metrics are the "
+            "means. `search protocol: <metric>` is the same metric under the search protocol.")
 
 
 def to_markdown(results: Results, table: pd.DataFrame | None = None,
