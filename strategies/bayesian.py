@@ -17,6 +17,7 @@ the run's cache at zero cost); they are told to the sampler again like any other
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 from collections import deque
 from collections.abc import Mapping
@@ -27,8 +28,8 @@ from nasbench.strategies.optuna_bridge import (
     ArchitectureParams,
     make_sampler,
     new_study,
-    one_torch_thread,
 )
+from nasbench.strategies.threads import one_torch_thread
 
 from nasbench.api import Architecture, Observation, SearchSpace, Strategy, StrategyContext, Trial
 from nasbench.hookspecs import hookimpl
@@ -78,13 +79,10 @@ class BayesianOptimisation(Strategy):
         self._study = new_study(self._sampler)
 
     def ask(self) -> Trial:
-        if self.params.sampler == "gp":
-            with one_torch_thread():
-                trial = self._study.ask()
-                arch = self._params.suggest(trial)
-        else:
-            trial = self._study.ask()
-            arch = self._params.suggest(trial)
+        # The GP sampler fits its model with torch; TPE and random sampling use none.
+        threads = one_torch_thread() if self.params.sampler == "gp" else contextlib.nullcontext()
+        with threads:
+            trial, arch = self._params.ask(self._study, lambda: self.space.sample(self.rng))
         self._pending.append((arch, trial))
         return Trial(arch)
 

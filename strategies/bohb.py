@@ -143,8 +143,7 @@ class Bohb(Strategy):
         import optuna
 
         study = self._studies[level]
-        trial = study.ask()
-        arch = self._params.suggest(trial)
+        trial, arch = self._params.ask(study, lambda: self.space.sample(self.rng))
         # The proposal is evaluated at the bracket's first rung, not necessarily at this
         # fidelity: close it unobserved (optuna's TPE ignores failed trials).
         study.tell(trial, state=optuna.trial.TrialState.FAIL)

@@ -8,8 +8,9 @@ later decisions depend on earlier ones (variable depth, skip-connection anchors)
 says which decision comes next, and the controller grows a softmax head and an embedding for
 each decision name the first time the space names it.
 
-Cost on a tabular run matters, so sampling runs without autograd and, at update time, the
-log-probabilities of the whole batch are recomputed in one pass (teacher forcing). The sampled
+Cost on a tabular run matters, so sampling runs in numpy on views of the torch weights, and at
+update time the log-probabilities of the whole batch are recomputed in one pass (teacher
+forcing). The sampled
 tokens come from the strategy's generator, and every weight is initialised from it too, so a run
 is reproducible and a run restored from :meth:`LstmController.state_dict` continues exactly.
 torch is imported when a controller is built, never when this module is imported; all torch
@@ -23,13 +24,14 @@ average baseline (:class:`~nasbench.strategies.policy_gradient.MovingAverageBase
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nasbench.strategies.policy_gradient import MovingAverageBaseline
+from nasbench.strategies.threads import one_torch_thread
+from nasbench.strategies.validity import draw_valid
 
 from nasbench.api import Architecture, Decision, SearchSpace
 
@@ -50,20 +52,6 @@ class ControllerConfig:
     tanh_constant: float | None = None
     entropy_weight: float = 0.0
     baseline_decay: float = 0.95
-
-
-@contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    import torch
-
-    before = torch.get_num_threads()
-    if before != 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if before != 1:
-            torch.set_num_threads(before)
 
 
 def _draw(probs: np.ndarray, u: float) -> int:
@@ -158,7 +146,7 @@ class LstmController:
         self.baseline = MovingAverageBaseline(self.config.baseline_decay)
         self.updates = 0
         h = self.config.hidden_size
-        with _one_thread():
+        with one_torch_thread():
             self._cells = [torch.nn.LSTMCell(h, h) for _ in range(self.config.num_layers)]
             self._start = torch.nn.Parameter(torch.zeros(h))
             with torch.no_grad():
@@ -238,7 +226,12 @@ class LstmController:
         return x
 
     def sample(self) -> Architecture:
-        """An architecture drawn from the policy.
+        """An architecture drawn from the policy, drawn again while the space rejects it
+        (:mod:`nasbench.strategies.validity`)."""
+        return draw_valid(self.space, self._sample_sequence, "the LSTM controller")
+
+    def _sample_sequence(self) -> Architecture:
+        """A decision sequence drawn from the policy.
 
         Runs in numpy on views of the torch weights (they share memory, so the views follow
         every optimiser step): a step of a 35-unit LSTM is a few small matrix-vector products,
@@ -272,6 +265,7 @@ class LstmController:
         return arch
 
     def _decisions_of(self, arch: Architecture) -> list[Decision]:
+        """The decision behind each choice of ``arch``, from the space's walk."""
         decisions = []
         for t in range(len(arch)):
             decision = self.space.next_decision(arch[:t])
@@ -287,7 +281,8 @@ class LstmController:
                              ) -> tuple[torch.Tensor, torch.Tensor]:
         """Log-probability and summed per-step entropy of each architecture, with autograd.
 
-        The batch runs through the LSTM together (teacher forcing); sequences of different
+        These are the policy's own, before any redraw for a space's rules (:meth:`sample`). The
+        batch runs through the LSTM together (teacher forcing); sequences of different
         lengths are padded at the end, which cannot change their earlier outputs. Each
         decision's head is applied once to every position where that decision was taken.
         """
@@ -349,7 +344,7 @@ class LstmController:
             self.baseline.update(sum(rewards) / len(rewards))
         b = self.baseline.value()
         advantages = torch.tensor([r - b for r in rewards])
-        with _one_thread():
+        with one_torch_thread():
             log_prob, entropy = self.log_prob_and_entropy(archs)
             loss = -(log_prob * advantages).mean()
             if self.config.entropy_weight:

@@ -14,11 +14,10 @@ keeps and the pickled sampler (whose random state continues where it stopped).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from nasbench.api import Architecture, SearchSpace
@@ -28,25 +27,15 @@ if TYPE_CHECKING:
 
 SamplerName = Literal["tpe", "gp", "random"]
 
+MODEL_TRIES = 20
+"""Suggestions in a row the space may refuse before a uniform draw replaces the model's."""
+
 
 
 @functools.cache
 def _indices(n: int) -> tuple[int, ...]:
     """The choice indices of an n-way decision, built once (optuna compares them per call)."""
     return tuple(range(n))
-
-
-@contextlib.contextmanager
-def one_torch_thread() -> Iterator[None]:
-    """Run optuna's GP sampler (torch) on one thread; its tensors are small."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def make_sampler(name: SamplerName, seed: int, *, n_startup_trials: int,
@@ -104,6 +93,29 @@ class ArchitectureParams:
             choice = trial.suggest_categorical(decision.name, _indices(len(decision.choices)))
             arch = (*arch, int(choice))
         return arch
+
+    def ask(self, study: optuna.Study, fallback: Callable[[], Architecture]
+            ) -> tuple[optuna.Trial, Architecture]:
+        """A new trial of ``study`` and the architecture it suggests.
+
+        A suggestion the space refuses is closed as failed, which optuna's models ignore, and
+        the sampler asked again. Learning nothing from a refusal, a model can concentrate on
+        refused sequences; after ``MODEL_TRIES`` refusals in a row the architecture comes from
+        ``fallback`` (a uniform draw from the space), enqueued so that the study records it
+        like any other trial.
+        """
+        import optuna
+
+        for _ in range(MODEL_TRIES):
+            trial = study.ask()
+            arch = self.suggest(trial)
+            if self.space.is_valid(arch):
+                return trial, arch
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        arch = fallback()
+        study.enqueue_trial(self.describe(arch)[0])
+        trial = study.ask()
+        return trial, self.suggest(trial)
 
     def describe(self, arch: Architecture) -> tuple[dict[str, int], dict[str, Any]]:
         """The parameters and distributions optuna would record for ``arch``."""

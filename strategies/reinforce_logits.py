@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from nasbench.strategies.policy_gradient import MovingAverageBaseline
+from nasbench.strategies.validity import draw_valid
 
 from nasbench.api import Architecture, Observation, Strategy, Trial
 from nasbench.hookspecs import hookimpl
@@ -109,7 +110,7 @@ class ReinforceLogits(Strategy):
         return prefix, used
 
     def ask(self) -> Trial:
-        return Trial(self._walk(None)[0])
+        return Trial(draw_valid(self.space, lambda: self._walk(None)[0], self.name))
 
     def tell(self, trial: Trial, observation: Observation) -> None:
         import numpy as np

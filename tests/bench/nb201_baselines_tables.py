@@ -8,15 +8,21 @@ Prints (Markdown):
 2. each strategy against random search on CIFAR-10: the difference of means, Welch's t-test
    and a paired-by-seed sign count (runs share their repetition seed, not their trajectory);
 3. how fast each strategy learns: the mean search metric of its proposals in successive tenths
-   of the budget (random search stays flat; a strategy that learns climbs).
+   of the budget (random search stays flat; a strategy that learns climbs);
+4. what random search is expected to return after N evaluations, computed from the table
+   (Monte Carlo, 20,000 draws per N), to read the paper's time budget as a number of
+   evaluations;
+5. how far NAS-Bench-201's REINFORCE moves its policy in 100 evaluations, per learning rate
+   (50 runs each, on the table).
 
 Usage, after running the study::
 
-    python tests/bench/nb201_baselines_tables.py runs/nb201-baselines
+    NASBENCH_DATA=/path/to/data python tests/bench/nb201_baselines_tables.py runs/nb201-baselines
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -108,6 +114,60 @@ def learning_curves(trials: pd.DataFrame, budget: int, parts: int = 10) -> str:
     return "\n".join(lines)
 
 
+def random_search_by_budget(data_dir: Path, budgets: tuple[int, ...] = (
+        25, 50, 75, 100, 125, 150, 200, 300), draws: int = 20_000) -> str:
+    """Expected test accuracies of random search's answer (best of N uniform draws by the
+    12-epoch validation accuracy), per budget N."""
+    table = pd.read_csv(data_dir / "nb201" / "nb201_accuracies.csv")
+    valid = table["cifar10_valid_12ep"].to_numpy()
+    tests = [table[m.replace("/", "_")].to_numpy() for m in METRICS]
+    rng = np.random.default_rng(0)
+    lines = ["| N | CIFAR-10 | CIFAR-100 | ImageNet16-120 |", "|---:|---:|---:|---:|"]
+    for n in budgets:
+        idx = rng.integers(0, len(valid), size=(draws, n))
+        best = idx[np.arange(draws), valid[idx].argmax(axis=1)]
+        lines.append(f"| {n} | " + " | ".join(f"{t[best].mean():.2f}" for t in tests) + " |")
+    paper = PUBLISHED["RS"]
+    lines.append("| paper's RS (12,000 s) | "
+                 + " | ".join(f"{m:.2f}" for m, _ in paper) + " |")
+    return "\n".join(lines)
+
+
+def policy_movement(data_dir: Path, rates: tuple[float, ...] = (0.001, 0.01, 0.5),
+                    runs: int = 50, budget: int = 100) -> str:
+    """Largest change of any logit, and largest relative distance of any operation's
+    probability from uniform, after ``budget`` evaluations of ``reinforce_logits``."""
+    from nasbench.evaluators.nb201_table import Nb201Benchmark
+    from nasbench.spaces.nb201 import Nb201Space
+    from nasbench.strategies.reinforce_logits import ReinforceLogits, ReinforceLogitsParams
+
+    from nasbench.api import Budget, Observation, StrategyContext
+
+    table = Nb201Benchmark().load(data_dir, ("cifar10",))
+    column = table.column("cifar10/valid_12ep")
+    space = Nb201Space()
+    lines = ["| learning rate | largest logit change | largest \\|5 p - 1\\| |",
+             "|---:|---:|---:|"]
+    for rate in rates:
+        moved, spread = 0.0, 0.0
+        for seed in range(runs):
+            strategy = ReinforceLogits(ReinforceLogitsParams(learning_rate=rate))
+            strategy.setup(space, np.random.default_rng(seed),
+                           StrategyContext(budget=Budget(evaluations=budget)))
+            start = None
+            for _ in range(budget):
+                trial = strategy.ask()
+                if start is None:
+                    start = {n: e.values.copy() for n, e in strategy._logits.items()}
+                strategy.tell(trial, Observation(column[table.row(trial.arch)], 0.0))
+            for name, entry in strategy._logits.items():
+                moved = max(moved, float(np.abs(entry.values - start[name]).max()))
+                probs = np.exp(entry.values) / np.exp(entry.values).sum()
+                spread = max(spread, float(np.abs(len(probs) * probs - 1).max()))
+        lines.append(f"| {rate:g} | {moved:.3f} | {spread:.3f} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -122,6 +182,12 @@ def main() -> None:
     print(f"\n## Mean 12-epoch validation accuracy of the evaluated architectures, by "
           f"evaluation ({budget} per run)\n")
     print(learning_curves(trials, budget))
+    data_dir = os.environ.get("NASBENCH_DATA")
+    if data_dir:
+        print("\n## Random search's expected answer after N evaluations (from the table)\n")
+        print(random_search_by_budget(Path(data_dir)))
+        print("\n## How far reinforce_logits moves its policy in 100 evaluations\n")
+        print(policy_movement(Path(data_dir)))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ depend on earlier ones."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
@@ -24,9 +25,13 @@ class LayeredSpace(SearchSpace):
     name: ClassVar[str] = "layered_test_space"
     capabilities: ClassVar[frozenset[str]] = frozenset({"enumerate"})
 
-    def __init__(self, params: Any = None, max_depth: int = 3) -> None:
+    def __init__(self, params: Any = None, max_depth: int = 3,
+                 distinct_filters: bool = False) -> None:
         super().__init__(params)
         self.max_depth = max_depth
+        self.distinct_filters = distinct_filters
+        """A rule the decision walk does not express (like DARTS' two distinct inputs): two
+        consecutive layers may not share a filter size."""
 
     def next_decision(self, prefix: Architecture) -> Decision | None:
         if not prefix:
@@ -57,12 +62,18 @@ class LayeredSpace(SearchSpace):
                 raise InvalidArchitectureError(f"{arch!r} leaves the space at position {t}")
         if self.next_decision(arch) is not None:
             raise InvalidArchitectureError(f"{arch!r} ends before its decisions do")
+        if self.distinct_filters:
+            filters = [arch[1 + layer + layer * (layer - 1) // 2] for layer in range(arch[0] + 1)]
+            if any(a == b for a, b in itertools.pairwise(filters)):
+                raise InvalidArchitectureError(f"{arch!r}: consecutive layers share a filter")
 
     def sample(self, rng: np.random.Generator) -> Architecture:
-        arch: Architecture = ()
-        while (decision := self.next_decision(arch)) is not None:
-            arch = (*arch, int(rng.integers(len(decision.choices))))
-        return arch
+        while True:
+            arch: Architecture = ()
+            while (decision := self.next_decision(arch)) is not None:
+                arch = (*arch, int(rng.integers(len(decision.choices))))
+            if self.is_valid(arch):
+                return arch
 
     def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
         neighbours = self.neighbours(arch)
@@ -81,17 +92,21 @@ class LayeredSpace(SearchSpace):
                     length = self._walk_length(c + 1)
                     candidate = (c, *arch[1:length])
                     candidate = candidate + (0,) * (length - len(candidate))
-                out.append(candidate)
+                if self.is_valid(candidate):
+                    out.append(candidate)
         return list(dict.fromkeys(out))
 
     def size(self) -> int:
+        if self.distinct_filters:
+            return sum(1 for _ in self.enumerate())
         return sum(4**d * 2 ** (d * (d - 1) // 2) for d in range(1, self.max_depth + 1))
 
     def enumerate(self) -> Iterator[Architecture]:
         def extend(prefix: Architecture) -> Iterator[Architecture]:
             decision = self.next_decision(prefix)
             if decision is None:
-                yield prefix
+                if self.is_valid(prefix):
+                    yield prefix
                 return
             for c in range(len(decision.choices)):
                 yield from extend((*prefix, c))
@@ -116,6 +131,12 @@ class LayeredSpace(SearchSpace):
 @pytest.fixture
 def layered_space() -> LayeredSpace:
     return LayeredSpace()
+
+
+@pytest.fixture
+def constrained_space() -> LayeredSpace:
+    """The layered space with a rule its decision walk does not express."""
+    return LayeredSpace(distinct_filters=True)
 
 
 @pytest.fixture(scope="session")

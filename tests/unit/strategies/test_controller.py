@@ -134,3 +134,12 @@ def test_a_decision_that_changes_its_choices_is_refused():
     controller = LstmController(Inconsistent(), np.random.default_rng(0))
     with pytest.raises(ValueError, match="must keep its choices"):
         controller.sample()
+
+
+def test_draws_again_when_the_space_rejects_a_sequence(constrained_space):
+    """Sequences the walk allows but the space's rules refuse are never returned."""
+    controller = LstmController(constrained_space, np.random.default_rng(7),
+                                ControllerConfig(init_range=1.0))
+    archs = [controller.sample() for _ in range(200)]
+    assert all(constrained_space.is_valid(a) for a in archs)
+    assert any(a[0] > 0 for a in archs), "multi-layer networks, where the rule bites, occur"
