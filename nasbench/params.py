@@ -51,9 +51,37 @@ def param(
     if isinstance(default, list):
         default = tuple(default)
     if isinstance(default, dict):
-        frozen = types.MappingProxyType(dict(default))
+        frozen = FrozenMapping(default)
         return dataclasses.field(default_factory=lambda: frozen, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
+
+
+class FrozenMapping(Mapping[str, Any]):
+    """A read-only mapping: how a parameter given as a TOML table is stored.
+
+    Unlike ``types.MappingProxyType`` it pickles, so params travel to worker processes with
+    their study.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, Any]) -> None:
+        self._items = dict(items)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
+
+    def __iter__(self) -> typing.Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return repr(self._items)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return FrozenMapping, (self._items,)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,7 +144,7 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
             raise ConfigError(key, f"expected a table, got {value!r}")
         args = get_args(tp)
         val_tp = args[1] if args else Any
-        return types.MappingProxyType(
+        return FrozenMapping(
             {str(k): _convert(v, val_tp, f"{key}.{k}") for k, v in value.items()}
         )
     if tp is bool:

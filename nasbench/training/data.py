@@ -85,9 +85,6 @@ class TrainingData:
     num_classes: int
     vocab_size: int | None = None
 
-    def sizes(self) -> dict[str, int]:
-        return {split: len(y) for split, y in self.y.items()}
-
     def to(self, device: Any) -> TrainingData:
         """The same data on ``device``."""
         return TrainingData(

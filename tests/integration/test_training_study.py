@@ -63,7 +63,7 @@ def test_final_protocol_retrains_incumbents_and_baseline_and_reports_both(
 ) -> None:
     study_path = write_study(STUDY.format(final_epochs=2))
     out = tmp_path / "out"
-    result = run_cli("run", str(study_path), "--out", str(out), "--quiet")
+    result = run_cli("run", str(study_path), "--out", str(out), "--quiet", "--workers", "2")
     assert result.code == 0, result.err
 
     trials = pd.read_parquet(out / "trials.parquet")
@@ -95,7 +95,7 @@ def test_final_protocol_retrains_incumbents_and_baseline_and_reports_both(
     assert "Final protocol" in leaderboard and "epochs = 2" in leaderboard
     assert "search protocol: digits/test_acc" in leaderboard
 
-    # a final training reproduces bit for bit in another process (this one)
+    # a final training reproduces bit for bit in another process (this one, one worker)
     study = load_study(study_path, plugins)
     evaluator = study.make_final_evaluator(plugins)
     space = study.make_space(plugins)
