@@ -28,6 +28,11 @@ _METRICS = {
                              doc="test accuracy after 200 epochs, mean over seeds"),
 }
 
+_FIDELITIES = {
+    12.0: {"valid": "valid_12ep", "test": "test_12ep"},
+    200.0: {"test": "test_200ep"},
+}
+
 
 class _Nb201Table(BenchmarkTable):
     def __init__(self, rows: dict[Architecture, int], columns: dict[str, list[float]]) -> None:
@@ -58,6 +63,12 @@ class Nb201Benchmark(Benchmark):
 
     def metrics(self) -> Mapping[str, MetricInfo]:
         return _METRICS
+
+    def fidelities(self) -> Mapping[float, Mapping[str, str]]:
+        """The two training schedules the table holds, with what it holds of each: validation
+        and test accuracy after 12 epochs, test accuracy only after 200 (the 200-epoch
+        validation split is not in the table). A search can therefore use 12 epochs only."""
+        return _FIDELITIES
 
     def check(self, data_dir: Path | None) -> None:
         locate(data_dir, RELATIVE_PATH, "The NAS-Bench-201 table")

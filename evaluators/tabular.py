@@ -49,6 +49,8 @@ class TabularEvaluator(_Evaluator):
         self._row: Any = None
         self._columns: tuple[tuple[str, list[float]], ...] = ()
         self._cost: list[float] | None = None
+        self._search_at: dict[float, list[float] | None] = {}
+        self._search_metric = ""
 
     @property
     def capabilities(self) -> frozenset[str]:  # type: ignore[override]
@@ -102,6 +104,34 @@ class TabularEvaluator(_Evaluator):
         per = self.benchmark.metrics()
         return {f"{d}/{m}": info for d in self.benchmark.datasets() for m, info in per.items()}
 
+    def fidelities(self) -> tuple[float, ...]:
+        """The benchmark's fidelities at which it holds a metric a search may use (a train or
+        validation split), when there are at least two; empty otherwise. A fidelity with only
+        test metrics is never offered: searching on it would select on test data."""
+        if self._benchmark is None:
+            return ()
+        info = self._benchmark.metrics()
+        usable = sorted(
+            f for f, names in self._benchmark.fidelities().items()
+            if any(info[m].split in ("train", "valid") for m in names.values() if m in info)
+        )
+        return tuple(usable) if len(usable) > 1 else ()
+
+    def _search_columns(self, table: Any, search_metric: str) -> dict[float, list[float] | None]:
+        """The search metric's column at each fidelity of the benchmark (None where the table
+        does not hold it), found through the generic names of ``Benchmark.fidelities``."""
+        dataset, metric = search_metric.split("/", 1)
+        by_fidelity = self.benchmark.fidelities()
+        generic = next((g for names in by_fidelity.values() for g, m in names.items()
+                        if m == metric), None)
+        if generic is None:
+            return {}
+        out: dict[float, list[float] | None] = {}
+        for fidelity, names in by_fidelity.items():
+            name = names.get(generic)
+            out[float(fidelity)] = table.column(f"{dataset}/{name}") if name else None
+        return out
+
     def setup(self, space: SearchSpace, context: EvaluatorContext) -> None:
         if self._benchmark is None:
             self.check(space, context.dataset, context.data_dir)
@@ -114,6 +144,8 @@ class TabularEvaluator(_Evaluator):
         self._row = table.row
         self._columns = tuple((m, table.column(m)) for m in wanted)
         self._cost = table.column(f"{context.dataset}/{cost_metric}") if cost_metric else None
+        self._search_metric = context.search_metric
+        self._search_at = self._search_columns(table, context.search_metric)
 
     def evaluate(
         self, space: SearchSpace, trial: Trial, *, seed: int, fidelity: float | None = None
@@ -125,6 +157,14 @@ class TabularEvaluator(_Evaluator):
                 f"{space.to_string(trial.arch)} is not in the {self.benchmark.name} table"
             )
         metrics = {name: column[row] for name, column in self._columns}
+        if fidelity is not None:
+            column = self._search_at.get(float(fidelity))
+            if column is None:
+                return EvalResult.failure(
+                    f"the {self.benchmark.name} table has no counterpart of "
+                    f"{self._search_metric} at fidelity {fidelity:g}"
+                )
+            metrics[self._search_metric] = column[row]
         return EvalResult(metrics, self._cost[row] if self._cost is not None else 0.0)
 
 

@@ -1,0 +1,384 @@
+"""An autoregressive LSTM controller over a search space's decisions (NAS-RL and ENAS).
+
+The controller of Zoph & Le (ICLR 2017) and Pham et al. (ICML 2018): a stacked LSTM emits one
+softmax per decision, and the token it samples is fed back, through an embedding, as its next
+input. It walks :meth:`~nasbench.api.SearchSpace.next_decision` and nothing else, so it works
+on any space whose architectures are sequences of categorical choices, including spaces whose
+later decisions depend on earlier ones (variable depth, skip-connection anchors): the space
+says which decision comes next, and the controller grows a softmax head and an embedding for
+each decision name the first time the space names it.
+
+Cost on a tabular run matters, so sampling runs in numpy on views of the torch weights, and at
+update time the log-probabilities of the whole batch are recomputed in one pass (teacher
+forcing). The sampled
+tokens come from the strategy's generator, and every weight is initialised from it too, so a run
+is reproducible and a run restored from :meth:`LstmController.state_dict` continues exactly.
+torch is imported when a controller is built, never when this module is imported; all torch
+work runs on one thread (tiny matrices: more threads only add contention).
+
+Options follow the published controllers: hidden size and layers (NAS-RL: 35 units, 2 layers;
+ENAS code: 64 units, 1 layer), uniform initialisation range (0.08 / 0.1), a logit temperature
+and tanh constant (ENAS: ``logits = c * tanh(logits / T)``), an entropy bonus, and a moving
+average baseline (:class:`~nasbench.strategies.policy_gradient.MovingAverageBaseline`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from nasbench.strategies.policy_gradient import MovingAverageBaseline
+from nasbench.strategies.threads import one_torch_thread
+from nasbench.strategies.validity import draw_valid
+
+from nasbench.api import Architecture, Decision, SearchSpace
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+
+@dataclass(frozen=True, slots=True)
+class ControllerConfig:
+    """Hyper-parameters of an :class:`LstmController` (see the module docstring)."""
+
+    hidden_size: int = 35
+    num_layers: int = 2
+    init_range: float = 0.08
+    learning_rate: float = 6e-4
+    temperature: float = 1.0
+    tanh_constant: float | None = None
+    entropy_weight: float = 0.0
+    baseline_decay: float = 0.95
+
+
+def _draw(probs: np.ndarray, u: float) -> int:
+    """Inverse-CDF draw of an index from ``probs`` with the uniform ``u``."""
+    total = 0.0
+    target = u * float(probs.sum())
+    for i, p in enumerate(probs.tolist()):
+        total += p
+        if target < total:
+            return i
+    return len(probs) - 1
+
+
+class _Adam:
+    """Adam (Kingma & Ba, ICLR 2015) exactly as ``torch.optim.Adam`` computes it (no weight
+    decay, per-parameter step counts). torch's own optimiser imports its compiler stack on the
+    first step, which costs seconds; the controller's parameters need five tensor operations.
+    """
+
+    def __init__(self, learning_rate: float, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8) -> None:
+        self.learning_rate = learning_rate
+        self.betas = betas
+        self.eps = eps
+        self.params: list[Any] = []
+        self.moments: list[tuple[Any, Any]] = []
+        self.steps: list[int] = []
+
+    def add(self, params: Sequence[Any]) -> None:
+        import torch
+
+        for p in params:
+            self.params.append(p)
+            self.moments.append((torch.zeros_like(p), torch.zeros_like(p)))
+            self.steps.append(0)
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        import torch
+
+        beta1, beta2 = self.betas
+        with torch.no_grad():
+            for i, (p, (m, v)) in enumerate(zip(self.params, self.moments, strict=True)):
+                if p.grad is None:
+                    continue
+                self.steps[i] += 1
+                t = self.steps[i]
+                m.mul_(beta1).add_(p.grad, alpha=1 - beta1)
+                v.mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
+                denom = v.sqrt().div_(math.sqrt(1 - beta2**t)).add_(self.eps)
+                p.addcdiv_(m, denom, value=-self.learning_rate / (1 - beta1**t))
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"moments": [(m.clone(), v.clone()) for m, v in self.moments],
+                "steps": list(self.steps)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.moments = [(m.clone(), v.clone()) for m, v in state["moments"]]
+        self.steps = [int(t) for t in state["steps"]]
+
+
+@dataclass(slots=True)
+class _Head:
+    """The parameters of one decision: input embedding, softmax weight and bias, as torch
+    parameters and as numpy views of the same memory."""
+
+    choices: int
+    params: tuple[Any, Any, Any]
+    views: tuple[Any, Any, Any]
+
+
+class LstmController:
+    """A stacked-LSTM policy over the decision sequence of ``space``.
+
+    Args:
+        space: the search space whose :meth:`next_decision` walk the controller follows.
+        rng: the strategy's generator; every initial weight and every sampled token comes
+            from it.
+        config: hyper-parameters.
+    """
+
+    def __init__(self, space: SearchSpace, rng: np.random.Generator,
+                 config: ControllerConfig | None = None) -> None:
+        import torch
+
+        self.space = space
+        self.rng = rng
+        self.config = config or ControllerConfig()
+        self.baseline = MovingAverageBaseline(self.config.baseline_decay)
+        self.updates = 0
+        h = self.config.hidden_size
+        with one_torch_thread():
+            self._cells = [torch.nn.LSTMCell(h, h) for _ in range(self.config.num_layers)]
+            self._start = torch.nn.Parameter(torch.zeros(h))
+            with torch.no_grad():
+                for p in self._core_parameters():
+                    p.copy_(self._uniform(tuple(p.shape)))
+        self._numpy_start = self._start.detach().numpy()
+        self._numpy_cells = [
+            tuple(p.detach().numpy() for p in (c.weight_ih, c.weight_hh, c.bias_ih, c.bias_hh))
+            for c in self._cells
+        ]
+        self._heads: dict[str, _Head] = {}
+        self._optimizer = self._new_optimizer()
+
+    # -- parameters -----------------------------------------------------------------------------
+    def _core_parameters(self) -> list[torch.nn.Parameter]:
+        return [self._start, *(p for cell in self._cells for p in cell.parameters())]
+
+    def _new_optimizer(self) -> _Adam:
+        optimizer = _Adam(self.config.learning_rate)
+        optimizer.add(self._core_parameters())
+        return optimizer
+
+    def _uniform(self, shape: tuple[int, ...]) -> torch.Tensor:
+        import torch
+
+        r = self.config.init_range
+        return torch.from_numpy(self.rng.uniform(-r, r, size=shape).astype("float32"))
+
+    def _head(self, decision: Decision) -> _Head:
+        """The parameters of ``decision``, created (from the generator) on first use."""
+        head = self._heads.get(decision.name)
+        n = len(decision.choices)
+        if head is None:
+            h = self.config.hidden_size
+            head = self._add_head(
+                decision.name, tuple(self._uniform(shape) for shape in ((n, h), (n, h), (n,)))
+            )
+        elif head.choices != n:
+            raise ValueError(
+                f"space '{self.space.name}' named decision {decision.name!r} with {n} choices, "
+                f"after naming it with {head.choices}; a decision name must keep its choices"
+            )
+        return head
+
+    def _numpy_head(self, decision: Decision) -> tuple[Any, Any, Any]:
+        return self._head(decision).views
+
+    def _add_head(self, name: str, values: tuple[Any, ...]) -> _Head:
+        import torch
+
+        params = tuple(torch.nn.Parameter(v) for v in values)
+        head = _Head(int(values[2].shape[0]), params,  # type: ignore[arg-type]
+                     tuple(p.detach().numpy() for p in params))  # type: ignore[arg-type]
+        self._heads[name] = head
+        self._optimizer.add(params)
+        return head
+
+    @property
+    def decision_names(self) -> tuple[str, ...]:
+        """Decisions the controller has met, in the order it met them."""
+        return tuple(self._heads)
+
+    # -- the policy -----------------------------------------------------------------------------
+    def _shape_logits(self, logits: torch.Tensor) -> torch.Tensor:
+        c = self.config
+        if c.temperature != 1.0:
+            logits = logits / c.temperature
+        if c.tanh_constant is not None:
+            logits = c.tanh_constant * logits.tanh()
+        return logits
+
+    def _step(self, x: torch.Tensor, state: list[Any]) -> torch.Tensor:
+        """One LSTM step through every layer; ``state`` is updated in place."""
+        for i, cell in enumerate(self._cells):
+            state[i] = cell(x, state[i])
+            x = state[i][0]
+        return x
+
+    def sample(self) -> Architecture:
+        """An architecture drawn from the policy, drawn again while the space rejects it
+        (:mod:`nasbench.strategies.validity`)."""
+        return draw_valid(self.space, self._sample_sequence, "the LSTM controller")
+
+    def _sample_sequence(self) -> Architecture:
+        """A decision sequence drawn from the policy.
+
+        Runs in numpy on views of the torch weights (they share memory, so the views follow
+        every optimiser step): a step of a 35-unit LSTM is a few small matrix-vector products,
+        and torch's per-operation overhead would cost several times more than the arithmetic.
+        """
+        import numpy as np
+
+        walk = self.space.next_decision
+        size = self.config.hidden_size
+        layers = [(w_ih, w_hh, b_ih + b_hh) for w_ih, w_hh, b_ih, b_hh in self._numpy_cells]
+        hidden = [np.zeros(size, np.float32) for _ in layers]
+        memory = [np.zeros(size, np.float32) for _ in layers]
+        x = self._numpy_start
+        arch: Architecture = ()
+        while (decision := walk(arch)) is not None:
+            for i, (w_ih, w_hh, bias) in enumerate(layers):
+                gates = w_ih @ x + w_hh @ hidden[i] + bias
+                sig = 1.0 / (1.0 + np.exp(-gates))
+                memory[i] = (sig[size:2 * size] * memory[i]
+                             + sig[:size] * np.tanh(gates[2 * size:3 * size]))
+                hidden[i] = x = sig[3 * size:] * np.tanh(memory[i])
+            embedding, weight, bias_out = self._numpy_head(decision)
+            logits = weight @ x + bias_out
+            if self.config.temperature != 1.0:
+                logits = logits / self.config.temperature
+            if self.config.tanh_constant is not None:
+                logits = self.config.tanh_constant * np.tanh(logits)
+            choice = _draw(np.exp(logits - logits.max()), float(self.rng.random()))
+            arch = (*arch, choice)
+            x = embedding[choice]
+        return arch
+
+    def _decisions_of(self, arch: Architecture) -> list[Decision]:
+        """The decision behind each choice of ``arch``, from the space's walk."""
+        decisions = []
+        for t in range(len(arch)):
+            decision = self.space.next_decision(arch[:t])
+            if decision is None:
+                raise ValueError(f"{arch!r} is longer than the decision walk of "
+                                 f"space '{self.space.name}'")
+            decisions.append(decision)
+        if self.space.next_decision(arch) is not None:
+            raise ValueError(f"{arch!r} ends before the decision walk of '{self.space.name}'")
+        return decisions
+
+    def log_prob_and_entropy(self, archs: Sequence[Architecture]
+                             ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log-probability and summed per-step entropy of each architecture, with autograd.
+
+        These are the policy's own, before any redraw for a space's rules (:meth:`sample`). The
+        batch runs through the LSTM together (teacher forcing); sequences of different
+        lengths are padded at the end, which cannot change their earlier outputs. Each
+        decision's head is applied once to every position where that decision was taken.
+        """
+        import torch
+
+        m = len(archs)
+        walks = [self._decisions_of(a) for a in archs]
+        length = max(len(w) for w in walks)
+        # Positions (step, sequence, choice) grouped by decision name.
+        groups: dict[str, tuple[list[int], list[int], list[int]]] = {}
+        for k, (arch, walk) in enumerate(zip(archs, walks, strict=True)):
+            for t, decision in enumerate(walk):
+                self._head(decision)
+                steps, seqs, choices = groups.setdefault(decision.name, ([], [], []))
+                steps.append(t)
+                seqs.append(k)
+                choices.append(arch[t])
+        h = self.config.hidden_size
+        inputs = torch.zeros(length, m, h)
+        inputs = inputs.index_put(
+            (torch.zeros(m, dtype=torch.long), torch.arange(m)), self._start.expand(m, h)
+        )
+        for name, (steps, seqs, choices) in groups.items():
+            later = [i for i, t in enumerate(steps) if t + 1 < length]
+            if later:
+                inputs = inputs.index_put(
+                    (torch.tensor([steps[i] + 1 for i in later]),
+                     torch.tensor([seqs[i] for i in later])),
+                    self._heads[name].params[0][torch.tensor([choices[i] for i in later])],
+                )
+        state: list[Any] = [None] * len(self._cells)
+        outputs = torch.stack([self._step(inputs[t], state) for t in range(length)])
+        log_prob = torch.zeros(m)
+        entropy = torch.zeros(m)
+        for name, (steps, seqs, choices) in groups.items():
+            _, weight, bias = self._heads[name].params
+            hidden = outputs[torch.tensor(steps), torch.tensor(seqs)]
+            logits = self._shape_logits(torch.nn.functional.linear(hidden, weight, bias))
+            log_softmax = torch.log_softmax(logits, -1)
+            index = torch.tensor(seqs)
+            chosen = log_softmax.gather(1, torch.tensor(choices).unsqueeze(1)).squeeze(1)
+            log_prob = log_prob.index_add(0, index, chosen)
+            step_entropy = -(log_softmax.exp() * log_softmax).sum(-1)
+            entropy = entropy.index_add(0, index, step_entropy)
+        return log_prob, entropy
+
+    def reinforce(self, archs: Sequence[Architecture], rewards: Sequence[float]) -> float:
+        """One policy-gradient step on a batch: (1/m) sum_k grad log P(arch_k) (R_k - b).
+
+        The baseline is the moving average of the rewards of earlier batches (the first batch
+        is centred on its own mean); the batch's rewards are folded into it afterwards, in
+        order. Returns the loss.
+        """
+        import torch
+
+        if not archs:
+            return 0.0
+        if not self.baseline.ready:
+            self.baseline.update(sum(rewards) / len(rewards))
+        b = self.baseline.value()
+        advantages = torch.tensor([r - b for r in rewards])
+        with one_torch_thread():
+            log_prob, entropy = self.log_prob_and_entropy(archs)
+            loss = -(log_prob * advantages).mean()
+            if self.config.entropy_weight:
+                loss = loss - self.config.entropy_weight * entropy.mean()
+            self._optimizer.zero_grad()
+            loss.backward()
+            self._optimizer.step()
+        for r in rewards:
+            self.baseline.update(r)
+        self.updates += 1
+        return float(loss.detach())
+
+    # -- persistence ----------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Weights, optimiser state, baseline: everything but the generator (the caller's)."""
+        return {
+            "core": [p.detach().clone() for p in self._core_parameters()],
+            "heads": [(name, [p.detach().clone() for p in head.params])
+                      for name, head in self._heads.items()],
+            "optimizer": self._optimizer.state_dict(),
+            "baseline": self.baseline.state_dict(),
+            "updates": self.updates,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        import torch
+
+        with torch.no_grad():
+            for p, saved in zip(self._core_parameters(), state["core"], strict=True):
+                p.copy_(saved)
+        self._heads = {}
+        self._optimizer = self._new_optimizer()
+        for name, values in state["heads"]:
+            self._add_head(name, tuple(v.clone() for v in values))
+        self._optimizer.load_state_dict(state["optimizer"])
+        self.baseline.load_state_dict(state["baseline"])
+        self.updates = int(state["updates"])

@@ -1,0 +1,56 @@
+"""The fidelities of NAS-Bench-201's table, and what the tabular evaluator offers from them: a
+search may use only fidelities with a validation metric, and the table has one."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from nasbench.evaluators.nb201_table import RELATIVE_PATH, Nb201Benchmark
+from nasbench.spaces.nb201 import Nb201Space
+
+from nasbench.api import EvaluatorContext, Trial
+
+
+def _evaluator(plugins: Any, data_dir: Path) -> tuple[Nb201Space, Any]:
+    space = Nb201Space()
+    evaluator = plugins.evaluators.get("tabular")()
+    evaluator.bind_plugins(plugins)
+    evaluator.check(space, "cifar10", data_dir)
+    evaluator.setup(space, EvaluatorContext("cifar10", "cifar10/valid_12ep",
+                                            ("cifar10/test_200ep",), data_dir=data_dir))
+    return space, evaluator
+
+
+def test_nb201_declares_the_schedules_its_table_holds(data_dir):
+    benchmark = Nb201Benchmark()
+    with (data_dir / RELATIVE_PATH).open(newline="") as fh:
+        columns = set(next(csv.reader(fh)))
+    fidelities = benchmark.fidelities()
+    assert set(fidelities) == {12.0, 200.0}
+    for fidelity, names in fidelities.items():
+        for metric in names.values():
+            assert benchmark.metrics()[metric].fidelity == fidelity
+            assert all(f"{d}_{metric}" in columns for d in benchmark.datasets())
+    # The 200-epoch validation split is not in the table: 200 epochs hold test data only.
+    assert not any(c.endswith("valid_200ep") for c in columns)
+    assert set(fidelities[200.0]) == {"test"}
+
+
+def test_tabular_offers_no_multi_fidelity_search_on_nb201(plugins, data_dir):
+    _, evaluator = _evaluator(plugins, data_dir)
+    assert evaluator.fidelities() == ()
+
+
+def test_evaluating_at_a_fidelity_maps_the_search_metric_or_fails(plugins, data_dir):
+    space, evaluator = _evaluator(plugins, data_dir)
+    trial = Trial(space.from_string(
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|"
+        "nor_conv_3x3~2|"))
+    default = evaluator.evaluate(space, trial, seed=0)
+    at_12 = evaluator.evaluate(space, trial, seed=0, fidelity=12.0)
+    assert at_12.status == "ok" and dict(at_12.metrics) == dict(default.metrics)
+    at_200 = evaluator.evaluate(space, trial, seed=0, fidelity=200.0)
+    assert at_200.status == "failed" and not at_200.metrics
+    assert "no counterpart of cifar10/valid_12ep at fidelity 200" in at_200.reason

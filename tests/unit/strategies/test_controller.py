@@ -1,0 +1,145 @@
+"""The LSTM controller: a proper policy over any decision walk, exact log-probabilities, and a
+policy-gradient step that learns on real data."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+import pytest
+import torch
+from nasbench.spaces.nb201 import Nb201Space
+from nasbench.spaces.nbgraph import NbGraphSpace
+from nasbench.strategies.controller import ControllerConfig, LstmController, _Adam
+
+
+def test_samples_follow_the_decision_walk_of_fixed_and_conditional_spaces(layered_space):
+    for space in (Nb201Space(), NbGraphSpace(), layered_space):
+        controller = LstmController(space, np.random.default_rng(0))
+        for _ in range(50):
+            space.validate(controller.sample())
+    depths = Counter(controller.sample()[0] for _ in range(300))
+    assert set(depths) == {0, 1, 2}, "every depth of the conditional space is reachable"
+
+
+def test_the_policy_is_a_distribution_over_a_conditional_space(layered_space):
+    controller = LstmController(layered_space, np.random.default_rng(1),
+                                ControllerConfig(init_range=1.0))
+    archs = list(layered_space.enumerate())
+    with torch.no_grad():
+        log_prob, _ = controller.log_prob_and_entropy(archs)
+    assert math.isclose(float(log_prob.double().exp().sum()), 1.0, rel_tol=1e-4)
+
+
+def test_sampling_frequencies_match_the_recomputed_probabilities(layered_space):
+    """The numpy sampler and the torch log-probabilities describe the same policy."""
+    controller = LstmController(layered_space, np.random.default_rng(2),
+                                ControllerConfig(init_range=1.0))
+    n = 5_000
+    counts = Counter(controller.sample() for _ in range(n))
+    archs = sorted(counts, key=counts.get, reverse=True)[:6]
+    with torch.no_grad():
+        probs = controller.log_prob_and_entropy(archs)[0].exp().tolist()
+    for arch, p in zip(archs, probs, strict=True):
+        assert abs(counts[arch] / n - p) < 4 * math.sqrt(p * (1 - p) / n) + 1e-3, arch
+
+
+def test_batched_log_probabilities_equal_one_sequence_at_a_time(layered_space):
+    controller = LstmController(layered_space, np.random.default_rng(3),
+                                ControllerConfig(temperature=2.0, tanh_constant=1.5))
+    archs = [controller.sample() for _ in range(12)]
+    assert len({len(a) for a in archs}) > 1, "the batch must mix lengths"
+    with torch.no_grad():
+        batch_lp, batch_h = controller.log_prob_and_entropy(archs)
+        for k, arch in enumerate(archs):
+            lp, h = controller.log_prob_and_entropy([arch])
+            assert torch.allclose(batch_lp[k], lp[0], atol=1e-5)
+            assert torch.allclose(batch_h[k], h[0], atol=1e-5)
+
+
+def test_entropy_is_the_summed_entropy_of_the_decisions_taken():
+    space = Nb201Space()
+    controller = LstmController(space, np.random.default_rng(4))
+    with torch.no_grad():
+        _, entropy = controller.log_prob_and_entropy([controller.sample()])
+    # Small uniform weights: every softmax is nearly uniform over 5 operations.
+    assert float(entropy[0]) == pytest.approx(6 * math.log(5), rel=1e-2)
+
+
+def test_hand_written_adam_equals_torch_adam():
+    torch.manual_seed(0)
+    start = [torch.randn(4, 3), torch.randn(3)]
+    ours = [torch.nn.Parameter(t.clone()) for t in start]
+    theirs = [torch.nn.Parameter(t.clone()) for t in start]
+    mine = _Adam(0.01)
+    mine.add(ours)
+    reference = torch.optim.Adam(theirs, lr=0.01)
+    for step in range(20):
+        grads = [torch.randn_like(t) for t in start]
+        for p, q, g in zip(ours, theirs, grads, strict=True):
+            p.grad, q.grad = g.clone(), g.clone()
+        if step % 5 == 4:  # a parameter without a gradient must not advance its step count
+            ours[1].grad = theirs[1].grad = None
+        mine.step()
+        reference.step()
+    for p, q in zip(ours, theirs, strict=True):
+        assert torch.allclose(p, q, atol=1e-6)
+
+
+def test_policy_gradient_steps_raise_the_reward_of_samples_on_nb201(nb201_valid):
+    space = Nb201Space()
+    controller = LstmController(space, np.random.default_rng(5),
+                                ControllerConfig(learning_rate=0.01))
+    rewards = []
+    for _ in range(60):
+        archs = [controller.sample() for _ in range(8)]
+        batch = [nb201_valid(a) for a in archs]
+        rewards.extend(batch)
+        controller.reinforce(archs, batch)
+    first, last = np.mean(rewards[:80]), np.mean(rewards[-80:])
+    assert last > first + 5.0, (first, last)
+
+
+def test_state_dict_restores_the_policy_exactly(layered_space):
+    rng = np.random.default_rng(6)
+    a = LstmController(layered_space, rng, ControllerConfig(learning_rate=0.05))
+    for _ in range(3):
+        archs = [a.sample() for _ in range(4)]
+        a.reinforce(archs, [float(len(x)) for x in archs])
+    state, rng_state = a.state_dict(), rng.bit_generator.state
+    b = LstmController(layered_space, np.random.default_rng(99),
+                       ControllerConfig(learning_rate=0.05))
+    b.load_state_dict(state)
+    b.rng.bit_generator.state = rng_state
+    for _ in range(3):
+        archs_a = [a.sample() for _ in range(4)]
+        archs_b = [b.sample() for _ in range(4)]
+        assert archs_a == archs_b
+        a.reinforce(archs_a, [float(len(x)) for x in archs_a])
+        b.reinforce(archs_b, [float(len(x)) for x in archs_b])
+    for p, q in zip(a.state_dict()["core"], b.state_dict()["core"], strict=True):
+        assert torch.equal(p, q)
+
+
+def test_a_decision_that_changes_its_choices_is_refused():
+    from nasbench.api import Decision
+
+    class Inconsistent(Nb201Space):
+        def next_decision(self, prefix):
+            if len(prefix) >= 2:
+                return None
+            return Decision("same_name", ("a", "b") if not prefix else ("a", "b", "c"))
+
+    controller = LstmController(Inconsistent(), np.random.default_rng(0))
+    with pytest.raises(ValueError, match="must keep its choices"):
+        controller.sample()
+
+
+def test_draws_again_when_the_space_rejects_a_sequence(constrained_space):
+    """Sequences the walk allows but the space's rules refuse are never returned."""
+    controller = LstmController(constrained_space, np.random.default_rng(7),
+                                ControllerConfig(init_range=1.0))
+    archs = [controller.sample() for _ in range(200)]
+    assert all(constrained_space.is_valid(a) for a in archs)
+    assert any(a[0] > 0 for a in archs), "multi-layer networks, where the rule bites, occur"
