@@ -9,7 +9,7 @@ It prints, side by side with their targets and baselines:
 1. ``correlate`` over all 15,625 NAS-Bench-201 cells (12-epoch validation vs 200-epoch test
    accuracy on CIFAR-10): every statistic with a 1,000-resample bootstrap interval; against
    the naive baseline (scipy on each explicit resample) and with the accuracy of the fast
-   replicates (rank-once Spearman, linearised Kendall) against exact ones on the same
+   replicates (linearised Spearman and Kendall) against exact ones on the same
    resamples;
 2. ``nasbench report`` over a real study of 10 strategy entries (random search, local search,
    REINFORCE and aging evolution under several hyper-parameters) x 500 seeds x 100 evaluations
