@@ -112,8 +112,8 @@ def add_correlate_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threshold", type=float, default=0.1,
                    help="rounding of percent scorings for the sparse Kendall tau (default 0.1)")
     p.add_argument("--exact-max-n", type=int,
-                   help="above this many architectures, bootstrap replicates use rank-once "
-                   "Spearman and linearised Kendall (default 1000)")
+                   help="above this many architectures, the bootstrap replicates of Spearman "
+                   "and Kendall are linearised (default 1000)")
     _add_bootstrap_arguments(p)
 
 

@@ -19,9 +19,9 @@ Yang et al., ICLR 2020; Ning et al., NeurIPS 2021 for precision@k):
 Point estimates are computed on the data (Spearman and Kendall by :mod:`scipy.stats`, so
 they equal scipy's); intervals are percentile bootstrap intervals over architectures, all
 statistics sharing the same resamples. Up to ``exact_max_n`` architectures every replicate
-is exact; above it (a bootstrap of 15,625 cells) Spearman's replicates use the ranks of the
-whole sample ("rank once") and Kendall's use the first-order expansion of
-:mod:`~nasbench.results.kendall`, which keeps a 1,000-resample interval under a second. The
+is exact; above it (a bootstrap of 15,625 cells) the replicates of Spearman and Kendall use
+their first-order expansions in the resample counts (:mod:`~nasbench.results.spearman`,
+:mod:`~nasbench.results.kendall`), which keeps a 1,000-resample interval under a second. The
 method used is reported with every result.
 """
 
@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from nasbench.results.kendall import tau_b_influence, tau_b_resampled
+from nasbench.results.spearman import rho_influence
 from nasbench.results.stats import (
     BootstrapOptions,
     Estimate,
@@ -64,8 +65,8 @@ class CorrelationOptions:
         bootstrap: resamples, confidence and seed of the intervals.
         tops: the ``k`` of precision@k: counts (``"10"``) or percentages (``"5%"``).
         threshold: rounding unit of the sparse Kendall tau, applied to percent scorings.
-        exact_max_n: above this many architectures, replicates use rank-once Spearman and
-            linearised Kendall (see the module docstring).
+        exact_max_n: above this many architectures, the replicates of Spearman and Kendall
+            are linearised (see the module docstring).
     """
 
     bootstrap: BootstrapOptions = field(default_factory=BootstrapOptions)
@@ -173,7 +174,7 @@ def correlate(x: Scoring, y: Scoring, options: CorrelationOptions | None = None)
     for name, value in point.items():
         lo, hi = percentile_interval(replicates[name], options.bootstrap.confidence)
         estimates[name] = Estimate(value, float(lo), float(hi))
-    method = "exact" if exact else "rank-once spearman, linearised kendall"
+    method = "exact" if exact else "linearised"
     return Correlation(x.name, y.name, n, estimates, ks, method, xv, yv)
 
 
@@ -188,8 +189,6 @@ def _replicates(
     ks: dict[str, int], exact: bool, boot: BootstrapOptions, *stream: str,
 ) -> dict[str, np.ndarray]:
     """Bootstrap replicates of every statistic, on shared resamples."""
-    from scipy.stats import rankdata
-
     n = ox.size
     rng = boot.generator("correlation", *stream)
     parts: dict[str, list[np.ndarray]] = {}
@@ -200,13 +199,13 @@ def _replicates(
     if exact:
         midranks_x, midranks_y = _MidRanks(ox), _MidRanks(oy)
     else:
-        tau, psi = tau_b_influence(ox, oy)
-        sparse_tau, sparse_psi = tau_b_influence(sx, sy)
-        # Gathered in float32: numpy sums contiguous float32 rows pairwise, which keeps the
-        # relative error near 1e-6, far below the spread of the replicates.
-        rx = (rankdata(ox) - (n + 1) / 2.0).astype(np.float32)
-        ry = (rankdata(oy) - (n + 1) / 2.0).astype(np.float32)
-        psi32, sparse_psi32 = psi.astype(np.float32), sparse_psi.astype(np.float32)
+        # First-order replicates: stat(w) ~ stat + sum_i (w_i - 1) psi_i, one gather each.
+        # float32 gathers are summed pairwise by numpy: relative error near 1e-6, far below
+        # the spread of the replicates.
+        linear = {"spearman": rho_influence(ox, oy), "kendall": tau_b_influence(ox, oy),
+                  "sparse_kendall": tau_b_influence(sx, sy)}
+        bases = {k: value - psi.sum() for k, (value, psi) in linear.items()}
+        psis = {k: psi.astype(np.float32) for k, (_, psi) in linear.items()}
     for indices in _blocks(rng, n, boot.resamples):
         if exact:
             counts = counts_from_indices(indices, n)
@@ -214,10 +213,8 @@ def _replicates(
             add("kendall", tau_b_resampled(ox, oy, counts))
             add("sparse_kendall", tau_b_resampled(sx, sy, counts))
         else:
-            add("spearman", _pearson_of_ranks(rx[indices], ry[indices]))
-            add("kendall", tau - psi.sum() + psi32[indices].sum(axis=1).astype(np.float64))
-            add("sparse_kendall", sparse_tau - sparse_psi.sum()
-                + sparse_psi32[indices].sum(axis=1).astype(np.float64))
+            for name, psi32 in psis.items():
+                add(name, bases[name] + psi32[indices].sum(axis=1).astype(np.float64))
         top_stats = top.resampled(indices)
         for label, k in ks.items():
             add(label, top_stats.precision[k])
@@ -251,14 +248,3 @@ def _weighted_pearson(w: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray
     cov = (w * da * db).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return cov / np.sqrt((w * da * da).sum(axis=1) * (w * db * db).sum(axis=1))
-
-
-def _pearson_of_ranks(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise Pearson correlation of centred ranks ``a`` and ``b`` (``B x n``)."""
-    n = a.shape[1]
-    sa, sb = a.sum(axis=1).astype(np.float64), b.sum(axis=1).astype(np.float64)
-    cov = (a * b).sum(axis=1) - sa * sb / n
-    var_a = (a * a).sum(axis=1) - sa * sa / n
-    var_b = (b * b).sum(axis=1) - sb * sb / n
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return cov / np.sqrt(var_a * var_b)

@@ -64,16 +64,33 @@ def color(i: int) -> str:
 
 def anytime_figure(curves: Sequence[AnytimeCurve], title: str, ylabel: str,
                    baseline: tuple[str, Estimate] | None = None) -> str:
-    """Mean incumbent metric per strategy with its band; the baseline as a horizontal band."""
+    """Mean incumbent metric per strategy with its band; the baseline as a dashed line.
+
+    The vertical range follows the curves after their first tenth, where strategies differ;
+    a baseline outside it is named in the legend instead of drawn.
+    """
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    fig, ax = plt.subplots(figsize=(7.6, 4.2))
+    tails = []
     for i, c in enumerate(curves):
-        ax.plot(c.x, c.mean, color=color(i), lw=1.6, label=f"{c.strategy} ({c.n_runs} runs)")
-        ax.fill_between(c.x, c.low, c.high, color=color(i), alpha=0.2, lw=0)
+        ax.plot(c.x, c.mean, color=color(i), lw=1.5, label=f"{c.strategy} ({c.n_runs} runs)")
+        ax.fill_between(c.x, c.low, c.high, color=color(i), alpha=0.18, lw=0)
+        tail = slice(c.x.size // 10, None)
+        tails += [c.low[tail], c.high[tail]]
+    values = np.concatenate(tails) if tails else np.array([])
+    values = values[np.isfinite(values)]
+    if values.size:
+        lo, hi = float(values.min()), float(values.max())
+        pad = 0.08 * (hi - lo or 1.0)
+        lo, hi = lo - pad, hi + pad
+        ax.set_ylim(lo, hi)
     if baseline is not None:
         label, est = baseline
-        ax.axhline(est.value, color="#555555", ls="--", lw=1,
-                   label=f"{label}: {est.value:.2f} [{est.low:.2f}, {est.high:.2f}]")
+        text = f"{label}: {est.value:.2f} [{est.low:.2f}, {est.high:.2f}]"
+        inside = not values.size or lo <= est.value <= hi
+        ax.axhline(est.value if inside else np.nan, color="#555555", ls="--", lw=1,
+                   label=text if inside else f"{text}, below the range shown"
+                   if est.value < lo else f"{text}, above the range shown")
     if curves and curves[0].axis == "cost":
         ax.set_xscale("log")
         ax.set_xlabel("evaluation cost (s)")
@@ -81,14 +98,7 @@ def anytime_figure(curves: Sequence[AnytimeCurve], title: str, ylabel: str,
         ax.set_xlabel("evaluations")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    finite = [v for c in curves for v in c.mean[np.isfinite(c.mean)][-max(1, c.mean.size // 2):]]
-    if finite and baseline is not None:
-        # Keep the tail readable: the baseline and the strategies' later values set the range.
-        lo = min(min(finite), baseline[1].value)
-        hi = max(finite)
-        pad = 0.08 * (hi - lo or 1.0)
-        ax.set_ylim(lo - pad, hi + pad)
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
     return _svg(fig, title)
 
