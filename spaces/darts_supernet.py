@@ -130,13 +130,11 @@ class DartsSupernet(DartsNetwork, SupernetModule):
 
     def set_path(self, arch: Architecture) -> None:
         genotype = self.space.genotype(arch)
-        self.arch = arch
         for cell, kind in zip(self.cells, self._kinds, strict=True):
             cell.set_path(genotype[kind])
 
     def set_relaxation(self, weights: Sequence[torch.Tensor]) -> None:
         by_kind = dict(zip(CELLS, weights, strict=True))
-        self.arch = None
         for cell, kind in zip(self.cells, self._kinds, strict=True):
             cell.set_relaxation(by_kind[kind])
 

@@ -111,11 +111,9 @@ class EnasRnnSupernet(SupernetModule):
         return self.network(x)
 
     def set_path(self, arch: Architecture) -> None:
-        self.arch = arch
         self.cell.set_path(self.space.cell(arch))
 
     def set_relaxation(self, weights: Sequence[torch.Tensor]) -> None:
-        self.arch = None
         self.cell.set_relaxation(weights)
 
     def standalone(self, arch: Architecture) -> nn.Module:

@@ -116,13 +116,11 @@ class Nb201Supernet(Nb201Network, SupernetModule):
         self._mixed_cells = [m for m in self.cells if isinstance(m, Nb201MixedCell)]
 
     def set_path(self, arch: Architecture) -> None:
-        self.arch = arch
         for cell in self._mixed_cells:
             cell.set_path(arch)
 
     def set_relaxation(self, weights: Sequence[torch.Tensor]) -> None:
         (matrix,) = weights
-        self.arch = None
         for cell in self._mixed_cells:
             cell.set_relaxation(matrix)
 

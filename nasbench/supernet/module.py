@@ -23,7 +23,7 @@ This module imports torch: spaces import it inside ``build_supernet()`` only.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -35,11 +35,6 @@ BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
 
 class SupernetModule(nn.Module):
     """Base of the spaces' supernets: the mode switches and the extraction of one path."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.arch: Architecture | None = None
-        """The architecture of single-path mode (``None`` in relaxation mode)."""
 
     @abstractmethod
     def set_path(self, arch: Architecture) -> None:
@@ -81,12 +76,6 @@ class SupernetModule(nn.Module):
                                  f"({source} is not in the supernet)")
         network.load_state_dict(values, strict=False)
         return network
-
-    def batch_norms(self) -> Iterator[nn.modules.batchnorm._BatchNorm]:
-        """Every batch normalisation layer."""
-        for module in self.modules():
-            if isinstance(module, BATCH_NORMS):
-                yield module
 
 
 def _left_out_by_design(supernet: nn.Module, name: str) -> bool:
