@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -62,6 +62,27 @@ def _same_kind(value: Any, default: Any) -> bool:
     if isinstance(default, float):
         return isinstance(value, (int, float))
     return isinstance(value, type(default))
+
+
+def _resolve(space: str, defaults: Mapping[str, Any], size: Mapping[str, Any]) -> dict[str, Any]:
+    """``defaults`` overridden by ``size``, refusing unknown keys and values of another type."""
+    known = ", ".join(defaults) or "none"
+    out = dict(defaults)
+    for key, value in size.items():
+        if key not in defaults:
+            raise ConfigError(
+                f"size.{key}", f"unknown size key for space '{space}'",
+                f"Known size keys: {known}.",
+            )
+        default = defaults[key]
+        if default is not None and value is not None and not _same_kind(value, default):
+            raise ConfigError(
+                f"size.{key}",
+                f"expected {type(default).__name__} like the default {default!r}, "
+                f"got {value!r}",
+            )
+        out[key] = value
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,11 +192,20 @@ class Budget:
 
 @dataclass(frozen=True, slots=True)
 class StrategyContext:
-    """What the harness tells a strategy about the run it is part of."""
+    """What the harness tells a strategy about the run it is part of.
+
+    Attributes:
+        budget: the run's budget.
+        fidelities: the evaluator's fidelities (empty when it has one).
+        default_fidelity: the fidelity used when a trial names none.
+        supernet: for a strategy that ``requires`` ``supernet``, its handle to a weight-sharing
+            supernet of the study's space, trained on the study's data (``None`` otherwise).
+    """
 
     budget: Budget
     fidelities: tuple[float, ...] = ()
     default_fidelity: float | None = None
+    supernet: SupernetAccess | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +257,12 @@ class SearchSpace(_Plugin):
 
     * ``enumerate``: :meth:`enumerate` lists every architecture.
     * ``build``: :meth:`build` returns a trainable ``torch.nn.Module``.
-    * ``supernet``: weight sharing is available.
+    * ``supernet``: weight sharing is available: :meth:`build_supernet` returns one network
+      holding every architecture's weights (a
+      :class:`~nasbench.supernet.module.SupernetModule`), :meth:`relaxation_shapes` gives the
+      shapes of its continuous relaxation (architecture weights, one row per edge or node
+      whose entries are mixed by a softmax) and :meth:`derive` turns relaxation weights into
+      an architecture.
 
     Networks (capability ``build``). :attr:`data_kind` says which data a space's networks
     read; :meth:`build` takes the input shape without the batch dimension (``(C, H, W)`` for
@@ -404,6 +439,41 @@ class SearchSpace(_Plugin):
         """The size keys :meth:`build` accepts, with their defaults."""
         return {}
 
+    def build_supernet(self, *, input_shape: tuple[int, ...], num_classes: int,
+                       **size: Any) -> Any:
+        """The weight-sharing supernet of the space (capability ``supernet``).
+
+        Args:
+            input_shape, num_classes: as for :meth:`build`.
+            **size: keys of :meth:`supernet_size_defaults`.
+
+        Returns:
+            a :class:`~nasbench.supernet.module.SupernetModule`: it runs one architecture
+            (``set_path``), the continuous relaxation (``set_relaxation``), and
+            ``extract(arch)`` gives the stand-alone network of :meth:`build` with the shared
+            weights, computing the same function as the supernet on that path.
+        """
+        raise NotImplementedError(f"space '{self.name}' has no supernet")
+
+    def supernet_size_defaults(self) -> dict[str, Any]:
+        """The size keys :meth:`build_supernet` accepts, with their defaults."""
+        return {}
+
+    def resolve_supernet_size(self, size: Mapping[str, Any]) -> dict[str, Any]:
+        """:meth:`supernet_size_defaults` overridden by ``size``, checked like
+        :meth:`resolve_size`."""
+        return _resolve(self.name, self.supernet_size_defaults(), size)
+
+    def relaxation_shapes(self) -> tuple[tuple[int, int], ...]:
+        """Shapes of the relaxation's architecture weights (capability ``supernet``): one
+        matrix per group of edges, a softmax over each row."""
+        raise NotImplementedError(f"space '{self.name}' has no continuous relaxation")
+
+    def derive(self, weights: Any) -> Architecture:
+        """The discrete architecture that relaxation ``weights`` (one array per shape of
+        :meth:`relaxation_shapes`, rows summing to 1) stand for (capability ``supernet``)."""
+        raise NotImplementedError(f"space '{self.name}' has no continuous relaxation")
+
     def resolve_size(self, size: Mapping[str, Any]) -> dict[str, Any]:
         """:meth:`size_defaults` overridden by ``size``, checked key by key.
 
@@ -411,24 +481,7 @@ class SearchSpace(_Plugin):
             ConfigError: for a key the space does not know, or a value whose type differs
                 from its default's (an integer is accepted where a float is expected).
         """
-        defaults = self.size_defaults()
-        known = ", ".join(defaults) or "none"
-        out = dict(defaults)
-        for key, value in size.items():
-            if key not in defaults:
-                raise ConfigError(
-                    f"size.{key}", f"unknown size key for space '{self.name}'",
-                    f"Known size keys: {known}.",
-                )
-            default = defaults[key]
-            if default is not None and value is not None and not _same_kind(value, default):
-                raise ConfigError(
-                    f"size.{key}",
-                    f"expected {type(default).__name__} like the default {default!r}, "
-                    f"got {value!r}",
-                )
-            out[key] = value
-        return out
+        return _resolve(self.name, self.size_defaults(), size)
 
     def check_input(self, input_shape: tuple[int, ...], num_classes: int) -> None:
         """Refuse an input shape that does not fit :attr:`data_kind`, or fewer than 1 class.
@@ -461,6 +514,9 @@ class SearchSpace(_Plugin):
         if "build" in self.capabilities:
             out["data_kind"] = self.data_kind
             out["network_size_defaults"] = self.size_defaults()
+        if "supernet" in self.capabilities:
+            out["supernet_size_defaults"] = self.supernet_size_defaults()
+            out["relaxation_shapes"] = [list(s) for s in self.relaxation_shapes()]
         if fixed is not None:
             out["decisions"] = [{"name": d.name, "choices": list(d.choices)} for d in fixed]
         return out
@@ -511,6 +567,86 @@ class Strategy(_Plugin):
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned, after :meth:`setup`."""
+
+
+class SupernetAccess(ABC):
+    """A one-shot strategy's handle to its weight-sharing supernet.
+
+    The harness builds one per run, from the study's space, dataset and ``[supernet]``
+    protocol, and hands it over in :attr:`StrategyContext.supernet` to strategies that
+    ``require`` the capability ``supernet``. It trains and measures the shared weights, and
+    nothing else: a strategy never sees an evaluator. Every second spent in its methods is
+    charged to the run as cost, like an evaluator's training time.
+
+    Data splits (see :attr:`splits`): ``train`` (the study's training split), ``w`` and
+    ``alpha`` (its two halves, for bilevel methods: weights on one, architecture on the
+    other), ``valid`` (the study's validation split). Batches are tensors already shaped as
+    the networks read them. Architectures are the space's; relaxation parameters are a list
+    of float tensors shaped by :meth:`SearchSpace.relaxation_shapes` (the softmax over each
+    row is taken here).
+    """
+
+    @property
+    @abstractmethod
+    def splits(self) -> Mapping[str, int]:
+        """Examples per data split."""
+
+    @property
+    @abstractmethod
+    def seconds(self) -> float:
+        """Time spent in this handle's methods so far."""
+
+    @abstractmethod
+    def configure(self, recipe: Any, total_steps: int) -> None:
+        """Set the optimiser and learning-rate schedule of the shared weights: a
+        :class:`~nasbench.training.recipe.TrainingRecipe` (optimiser, learning rate, momentum,
+        weight decay, schedule, clipping, label smoothing, augmentation) over
+        ``total_steps`` steps. Call once, before training and before
+        :meth:`load_state_dict`."""
+
+    @abstractmethod
+    def steps_per_epoch(self, split: str, batch_size: int) -> int:
+        """Full minibatches of ``batch_size`` in one pass over ``split``."""
+
+    @abstractmethod
+    def batch(self, split: str, batch_size: int) -> Any:
+        """The next minibatch ``(x, y)`` of ``split``: an endless stream reshuffled (from the
+        run's seed) at every pass, dropping each pass's incomplete last batch."""
+
+    @abstractmethod
+    def train_step(self, batch: Any, *, arch: Architecture | None = None,
+                   alpha: Any = None) -> float:
+        """One optimiser step of the shared weights on ``batch``, through one architecture
+        (single path) or the relaxation with parameters ``alpha``; returns the loss."""
+
+    @abstractmethod
+    def alpha_gradient(self, alpha: Any, alpha_batch: Any, *, w_batch: Any = None,
+                       order: int = 1, xi: float | None = None) -> float:
+        """Set ``alpha[i].grad`` to the gradient of the loss on ``alpha_batch`` (DARTS).
+
+        ``order=1``: at the current shared weights. ``order=2``: at the weights after one
+        virtual optimiser step on ``w_batch`` with step size ``xi`` (the current learning
+        rate when ``None``), by the finite-difference Hessian-vector product. Returns the
+        loss on ``alpha_batch``.
+        """
+
+    @abstractmethod
+    def accuracy(self, archs: Sequence[Architecture], batches: Sequence[Any], *,
+                 bn: str = "running") -> list[float]:
+        """Accuracy (%) of each architecture on ``batches`` with the shared weights.
+
+        ``bn`` says how batch normalisation normalises (:data:`nasbench.supernet.BnMode`):
+        with the shared running statistics, with each batch's statistics, or with statistics
+        re-estimated on the architecture's path; the shared statistics are left as they were.
+        """
+
+    @abstractmethod
+    def state_dict(self) -> dict[str, Any]:
+        """Shared weights, optimiser and schedule state, data-stream positions."""
+
+    @abstractmethod
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict` (after :meth:`configure`)."""
 
 
 class Evaluator(_Plugin):

@@ -17,6 +17,12 @@ A resumed run therefore ends with exactly the results of an uninterrupted one.
 Repeats: a strategy that proposes an architecture its run already evaluated gets the cached
 result at zero cost. By default repeats do not count towards ``budget.evaluations``
 (``count_repeats = true`` makes them count); they are recorded with ``repeat = true``.
+
+One-shot strategies (those that ``require`` the capability ``supernet``) get a handle to a
+supernet built from the study's space, dataset and ``[supernet]`` protocol
+(:class:`~nasbench.api.SupernetAccess`). The seconds a strategy spends in it between two
+trials are charged to the later trial (``strategy_cost``) and count towards the run's
+cumulative cost and ``budget.cost``, exactly like an evaluator's training time.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from nasbench.api import (
     Observation,
     SearchSpace,
     StrategyContext,
+    SupernetAccess,
     Trial,
 )
 from nasbench.errors import ResumeError, UserError
@@ -62,16 +69,19 @@ from nasbench.store import (
 
 CHECKPOINT_SECONDS = 2.0
 """Least time between two checkpoints of a strategy's state."""
+CHECKPOINT_SHARE = 0.05
+"""Largest share of a run's time spent writing checkpoints: a strategy with a large state (a
+supernet's weights) is checkpointed less often than every ``CHECKPOINT_SECONDS``."""
 
 TRIAL_COLUMNS = (
     "run_id", "strategy", "strategy_name", "seed", "trial", "arch", "arch_key", "fidelity",
-    "search_metric", "status", "reason", "repeat", "cost", "cum_cost", "eval_seed",
-    "incumbent", "wall_time",
+    "search_metric", "status", "reason", "repeat", "cost", "strategy_cost", "cum_cost",
+    "eval_seed", "incumbent", "wall_time",
 )
 RUN_COLUMNS = (
     "run_id", "kind", "strategy", "strategy_name", "seed", "n_trials", "n_evaluations",
-    "n_repeats", "n_failed", "total_cost", "stop_reason", "incumbent", "incumbent_key",
-    "search_metric",
+    "n_repeats", "n_failed", "total_cost", "strategy_cost", "stop_reason", "incumbent",
+    "incumbent_key", "search_metric",
 )
 
 
@@ -142,6 +152,25 @@ class Session:
         hook = plugins.manager.hook.nasbench_trial_finished
         self.observer: Callable[..., Any] | None = hook if hook.get_hookimpls() else None
         self._valid: set[Architecture] = set()
+        self.threads = threads
+        self._supernet_data: Any = None
+
+    def open_supernet(self, spec: RunSpec) -> SupernetAccess:
+        """A fresh supernet handle for run ``spec``, seeded from its repetition and label."""
+        from nasbench.supernet.handle import SupernetHandle, supernet_data
+
+        study = self.study
+        assert study.supernet is not None, "the study declares no supernet protocol"
+        protocol = study.supernet.params
+        if self._supernet_data is None:
+            dataset = self.plugins.datasets.get(study.supernet.dataset)()
+            self._supernet_data = supernet_data(
+                self.space, dataset, protocol, data_dir=study.data_dir,
+                cache_dir=self.directory / "cache", root_seed=study.root_seed)
+        threads = self.threads if protocol.threads == "auto" else protocol.threads
+        seed = seeding.int_seed(study.root_seed, "supernet", spec.label, spec.seed)
+        return SupernetHandle(self.space, self._supernet_data, protocol, seed=seed,
+                              threads=threads)
 
     def is_valid(self, arch: Architecture) -> bool:
         """Whether ``arch`` belongs to the space (remembered, since strategies revisit)."""
@@ -224,13 +253,14 @@ class RunExecutor:
         self.n_repeats = 0
         self.n_failed = 0
         self.cum_cost = 0.0
+        self.strategy_cost = 0.0
         self.cache: dict[tuple[Architecture, float | None], _Cached] = {}
         self.wall = 0.0
         self.records = records
 
     # -- bookkeeping shared by live trials and replay --------------------------------------------
     def _account(self, arch: Architecture, fidelity: float | None, cached: _Cached,
-                 repeat: bool, cost: float) -> None:
+                 repeat: bool, cost: float, strategy_cost: float) -> None:
         self.n_trials += 1
         if repeat:
             self.n_repeats += 1
@@ -240,7 +270,8 @@ class RunExecutor:
                 self.n_failed += 1
         if not repeat or self.study.budget.count_repeats:
             self.n_counted += 1
-        self.cum_cost += cost
+        self.cum_cost += cost + strategy_cost
+        self.strategy_cost += strategy_cost
 
     def _observation(self, cached: _Cached, cost: float, fidelity: float | None) -> Observation:
         raw = cached.values[0] if cached.status == "ok" else None
@@ -266,10 +297,12 @@ class RunExecutor:
         strategy = study.make_strategy(session.plugins, self.strategy_spec)
         rng = seeding.generator(study.root_seed, "strategy", spec.label, spec.seed)
         evaluator = session.evaluator
+        supernet = session.open_supernet(spec) if "supernet" in strategy.requires else None
         strategy.setup(
             space,
             rng,
-            StrategyContext(budget=study.budget, fidelities=evaluator.fidelities()),
+            StrategyContext(budget=study.budget, fidelities=evaluator.fidelities(),
+                            supernet=supernet),
         )
         records = self.records
         checkpoint = load_checkpoint(self.state_path) if records else None
@@ -284,6 +317,7 @@ class RunExecutor:
             cached = _Cached(rec["s"], rec["r"], rec["m"], rec["c"], rec["es"],
                              rec.get("info", {}))
             cost = 0.0 if rec["rep"] else rec["c"]
+            strategy_cost = rec.get("sc", 0.0)
             if i >= start:
                 trial = strategy.ask()
                 if trial is None or trial.arch != arch or trial.fidelity != rec["f"]:
@@ -296,10 +330,12 @@ class RunExecutor:
                     )
                 strategy.tell(trial, self._observation(cached, cost, trial.fidelity))
                 self.wall += rec["w"]
-            self._account(arch, rec["f"], cached, rec["rep"], cost)
+            self._account(arch, rec["f"], cached, rec["rep"], cost, strategy_cost)
 
         observer = session.observer
         last_flush = last_ckpt = time.perf_counter()
+        checkpoint_every = CHECKPOINT_SECONDS
+        charged = supernet.seconds if supernet is not None else 0.0
         reported = 0
         stop = None
         try:
@@ -326,7 +362,10 @@ class RunExecutor:
                     cached, wall_eval = session.evaluate(trial, eval_seed)
                     repeat, cost = False, cached.cost
                 strategy.tell(trial, self._observation(cached, cost, trial.fidelity))
-                self._account(arch, trial.fidelity, cached, repeat, cost)
+                strategy_cost = 0.0
+                if supernet is not None:
+                    strategy_cost, charged = supernet.seconds - charged, supernet.seconds
+                self._account(arch, trial.fidelity, cached, repeat, cost, strategy_cost)
                 incumbent = strategy.recommend()
                 now = time.perf_counter()
                 record = {
@@ -337,6 +376,7 @@ class RunExecutor:
                     "r": cached.reason,
                     "rep": repeat,
                     "c": cached.cost,
+                    "sc": strategy_cost,
                     "cc": self.cum_cost,
                     "es": cached.eval_seed,
                     "inc": incumbent,
@@ -356,14 +396,19 @@ class RunExecutor:
                     if on_trials is not None:
                         on_trials(self.n_trials - reported)
                         reported = self.n_trials
-                    if now - last_ckpt >= CHECKPOINT_SECONDS:
+                    if now - last_ckpt >= checkpoint_every:
                         self._checkpoint(strategy, rng)
                         last_ckpt = time.perf_counter()
+                        checkpoint_every = max(CHECKPOINT_SECONDS,
+                                               (last_ckpt - now) / CHECKPOINT_SHARE)
         finally:
             # Whatever happens (a kill by signal aside), what finished is on disk.
             self.log.flush()
         if on_trials is not None and self.n_trials > reported:
             on_trials(self.n_trials - reported)
+        if supernet is not None:  # supernet time after the last trial (e.g. a diverged chunk)
+            self.cum_cost += supernet.seconds - charged
+            self.strategy_cost += supernet.seconds - charged
         return self._summary(strategy.recommend(), stop)
 
     def readable(self, record: dict[str, Any]) -> dict[str, Any]:
@@ -395,6 +440,7 @@ class RunExecutor:
             "n_repeats": self.n_repeats,
             "n_failed": self.n_failed,
             "total_cost": self.cum_cost,
+            "strategy_cost": self.strategy_cost,
             "stop_reason": stop,
             "wall_time": self.wall,
         }
@@ -445,7 +491,7 @@ def run_baseline(session: Session, spec: RunSpec) -> dict[str, Any]:
         "run_id": spec.run_id, "kind": "baseline", "strategy": BASELINE_LABEL,
         "strategy_name": BASELINE_LABEL, "seed": spec.seed, "n_trials": 1,
         "n_evaluations": 1, "n_repeats": 0, "n_failed": 0, "total_cost": 0.0,
-        "stop_reason": "sampled",
+        "strategy_cost": 0.0, "stop_reason": "sampled",
     }
     summary.update(incumbent_summary(session, arch, spec.seed))
     summary["n_failed"] = int(summary.get("incumbent_status", "ok") != "ok")
@@ -758,6 +804,7 @@ def trial_columns(
         "reason": [r["r"] for r in records],
         "repeat": [r["rep"] for r in records],
         "cost": [r["c"] for r in records],
+        "strategy_cost": [r.get("sc", 0.0) for r in records],
         "cum_cost": [r["cc"] for r in records],
         "eval_seed": [r["es"] for r in records],
         "incumbent": [to_string(tuple(r["inc"])) if r["inc"] is not None else None

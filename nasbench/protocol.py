@@ -41,6 +41,10 @@ Config layout::
     name = "aging_evolution"
     label = "ae"               # optional, defaults to name; unique
     population_size = 10       # the strategy's parameters
+
+    [supernet]                 # optional: how one-shot strategies' supernets are trained on
+    dataset = "fashion_mnist"  # data (default: the study's dataset); data, size and thread
+    size = {C = 16, N = 1}     # keys default to [evaluator]'s (nasbench.supernet.protocol)
 """
 
 from __future__ import annotations
@@ -66,7 +70,8 @@ BASELINE_LABEL = "random_sampling"
 """Label of the random-sampling baseline's rows."""
 
 _LABEL = re.compile(r"^[a-z][a-z0-9_]*$")
-_SECTIONS = ("study", "space", "evaluator", "budget", "baseline", "final", "strategies")
+_SECTIONS = ("study", "space", "evaluator", "budget", "baseline", "final", "strategies",
+             "supernet")
 _EVALUATOR_KEYS = ("name", "dataset", "search_metric", "report_metrics")
 
 
@@ -102,6 +107,19 @@ class FinalSpec:
 
 
 @dataclass(frozen=True)
+class SupernetSpec:
+    """The supernet protocol of a study whose strategies train supernets.
+
+    Attributes:
+        dataset: registered dataset the supernets train on.
+        params: a :class:`~nasbench.supernet.protocol.SupernetProtocol`.
+    """
+
+    dataset: str
+    params: Any
+
+
+@dataclass(frozen=True)
 class Study:
     """A validated study. Build with :func:`load_study` or :func:`study_from_dict`."""
 
@@ -123,6 +141,8 @@ class Study:
     source: Path | None = None
     final: FinalSpec | None = None
     """The final protocol, when the study declares one."""
+    supernet: SupernetSpec | None = None
+    """The supernet protocol, when a strategy trains a supernet (capability ``supernet``)."""
 
     @property
     def config_hash(self) -> str:
@@ -413,6 +433,9 @@ def study_from_dict(
                 "Choose a single-fidelity strategy or a multi-fidelity evaluator.",
             )
         strategies.append(StrategySpec(st_name, params, label))
+    one_shot = [s.name for s in strategies
+                if "supernet" in plugins.strategies.get(s.name).requires]
+    supernet = _supernet(raw, plugins, space, ev_t, dataset, data_dir, one_shot)
 
     resolved = {
         "study": {"name": name, "seed": root_seed, "seeds": list(seeds)},
@@ -435,6 +458,8 @@ def study_from_dict(
             {"name": s.name, "label": s.label, **params_to_dict(s.params)} for s in strategies
         ],
     }
+    if supernet is not None:
+        resolved["supernet"] = {"dataset": supernet.dataset, **params_to_dict(supernet.params)}
     if final is not None:
         resolved["final"] = {
             "repeats": final.repeats,
@@ -459,6 +484,7 @@ def study_from_dict(
         resolved=copy.deepcopy(resolved),
         source=source,
         final=final,
+        supernet=supernet,
     )
 
 
@@ -521,6 +547,44 @@ def _final(raw: Mapping[str, Any], plugins: Plugins, space: SearchSpace, ev_name
                 f"{available(final_metrics)}.",
             )
     return FinalSpec(PluginSpec(name, params), repeats)
+
+
+def _supernet(raw: Mapping[str, Any], plugins: Plugins, space: SearchSpace,
+              ev_t: Mapping[str, Any], dataset: str, data_dir: Path | None,
+              one_shot: list[str]) -> SupernetSpec | None:
+    """The ``[supernet]`` table, defaults inherited from ``[evaluator]`` (see
+    :mod:`nasbench.supernet.protocol`); ``None`` when no strategy trains a supernet."""
+    from nasbench.supernet.protocol import INHERITED, SupernetProtocol
+    from nasbench.training.data import check_data_kind
+
+    table = _table(raw, "supernet", required=False)
+    if not one_shot:
+        if "supernet" in raw:
+            raise ConfigError("supernet", "is set, and no strategy of the study trains a "
+                              "supernet", "Remove [supernet], or add a one-shot strategy.")
+        return None
+    name = table.pop("dataset", dataset)
+    if not isinstance(name, str):
+        raise ConfigError("supernet.dataset", f"expected a dataset name, got {name!r}")
+    dataset_cls = plugins.datasets.get(name, "supernet.dataset")
+    inherited = {k: ev_t[k] for k in INHERITED if k in ev_t}
+    if isinstance(inherited.get("size"), Mapping):
+        known = space.supernet_size_defaults()
+        inherited["size"] = {k: v for k, v in inherited["size"].items() if k in known}
+    params = build_params(SupernetProtocol, {**inherited, **table}, "supernet")
+    try:
+        space.resolve_supernet_size(params.size)
+    except ConfigError as err:
+        raise err.under("supernet") from None
+    try:
+        check_data_kind(space, dataset_cls, plugins.spaces, plugins.datasets)
+    except ConfigError as err:
+        raise ConfigError("supernet.dataset", err.problem, err.fix) from None
+    try:
+        dataset_cls().check(data_dir)
+    except DataNotFoundError as err:
+        raise ConfigError("supernet.dataset", str(err)) from None
+    return SupernetSpec(name, params)
 
 
 def _budget(table: Mapping[str, Any], evaluator: Evaluator) -> Budget:

@@ -57,6 +57,13 @@ _PER_NODE = 4
 _PER_CELL = STEPS * _PER_NODE
 _CONCAT = list(range(2, 2 + STEPS))
 
+EDGE_OFFSETS = tuple(sum(k + 2 for k in range(step)) for step in range(STEPS))
+"""In the supernet, index of the first edge into each intermediate node: node ``k`` (from 0)
+has an edge from each of the ``k + 2`` earlier states."""
+EDGES_PER_CELL = EDGE_OFFSETS[-1] + STEPS + 1
+"""Edges of a supernet cell (14)."""
+_NONE = PRIMITIVES.index("none")
+
 Genotype = dict[str, list[tuple[str, int]]]
 """``{"normal": [(op, input), ...], "reduce": [...]}``: two edges per intermediate node."""
 
@@ -79,7 +86,7 @@ class DartsSpace(SearchSpace):
 
     name: ClassVar[str] = "darts"
     summary: ClassVar[str] = "DARTS cells: normal + reduction, 4 nodes x 2 inputs (Liu et al. 2019)"
-    capabilities: ClassVar[frozenset[str]] = frozenset({"build"})
+    capabilities: ClassVar[frozenset[str]] = frozenset({"build", "supernet"})
     data_kind: ClassVar[str | None] = "image"
     Params: ClassVar[type] = DartsParams
 
@@ -235,6 +242,47 @@ class DartsSpace(SearchSpace):
         if dims["C"] < 1 or dims["layers"] < 1:
             raise ConfigError("size", f"darts needs C >= 1 and layers >= 1, got {dims}")
         return DartsNetwork(genotype, input_shape=input_shape, num_classes=num_classes, **dims)
+
+    # -- weight sharing ----------------------------------------------------------------------
+    def supernet_size_defaults(self) -> dict[str, Any]:
+        """DARTS's search network: 16 channels, 8 cells, non-affine batch norm tracking
+        running statistics in cells, a batch norm after each pooling operation (the released
+        ``model_search.py``)."""
+        return {"C": 16, "layers": 8, "affine": False, "track_running_stats": True,
+                "pool_bn": True}
+
+    def build_supernet(self, *, input_shape: tuple[int, ...], num_classes: int,
+                       **size: Any) -> Any:
+        """All eight operations on all 14 edges of each cell
+        (:mod:`nasbench.spaces.darts_supernet`)."""
+        from nasbench.spaces.darts_supernet import DartsSupernet
+
+        self.check_input(input_shape, num_classes)
+        dims = self.resolve_supernet_size(size)
+        if dims["C"] < 1 or dims["layers"] < 1:
+            raise ConfigError("size", f"darts needs C >= 1 and layers >= 1, got {dims}")
+        return DartsSupernet(self, input_shape=input_shape, num_classes=num_classes, **dims)
+
+    def relaxation_shapes(self) -> tuple[tuple[int, int], ...]:
+        """One (14 edges, 8 operations) matrix for normal cells, one for reduction cells;
+        ``none`` is part of the relaxation whether or not the discrete space offers it."""
+        return tuple((EDGES_PER_CELL, len(PRIMITIVES)) for _ in CELLS)
+
+    def derive(self, weights: Any) -> Architecture:
+        """DARTS's ``genotype()``: per node, each incoming edge's strongest operation other
+        than ``none``, and the two edges whose such operation is strongest (ties: the earlier
+        edge)."""
+        arch: list[int] = []
+        for matrix in weights:
+            for step in range(STEPS):
+                rows = matrix[EDGE_OFFSETS[step]:EDGE_OFFSETS[step] + step + 2]
+                best = [max((k for k in range(len(PRIMITIVES)) if k != _NONE),
+                            key=lambda k, row=row: (row[k], -k)) for row in rows]
+                strength = [float(row[k]) for row, k in zip(rows, best, strict=True)]
+                top = sorted(range(len(rows)), key=lambda i: (-strength[i], i))[:2]
+                for source in top:
+                    arch += [source, self.ops.index(PRIMITIVES[best[source]])]
+        return tuple(arch)
 
 
 EVAL_SIZE: dict[str, Any] = {"C": 36, "layers": 20, "auxiliary": True}

@@ -17,6 +17,8 @@ classifier. Training conventions of DARTS:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 
 import torch
 from torch import nn
@@ -84,6 +86,12 @@ class DartsCell(nn.Module):
         return torch.cat(states[2:], dim=1)
 
 
+def _genotype_cell(genotype: Genotype, kind: str, c_prev_prev: int, c_prev: int,
+                   channels: int, *, reduction: bool, reduction_prev: bool) -> DartsCell:
+    return DartsCell(genotype[kind], c_prev_prev, c_prev, channels, reduction=reduction,
+                     reduction_prev=reduction_prev)
+
+
 class AuxiliaryHead(nn.Module):
     """DARTS's auxiliary classifier (``AuxiliaryHeadCIFAR``)."""
 
@@ -107,12 +115,27 @@ class AuxiliaryHead(nn.Module):
         return self.classifier(self.features(x).flatten(1))
 
 
-class DartsNetwork(nn.Module):
-    """Stem, ``layers`` cells with two reductions, optional auxiliary head, classifier."""
+CellFactory = Callable[..., nn.Module]
+"""``make_cell(kind, c_prev_prev, c_prev, channels, *, reduction, reduction_prev)``: a module
+with ``out_channels`` whose ``forward(s0, s1, drop_prob)`` computes a cell of ``kind``
+(``normal`` or ``reduce``)."""
 
-    def __init__(self, genotype: Genotype, *, input_shape: tuple[int, ...], num_classes: int,
-                 C: int, layers: int, auxiliary: bool) -> None:
+
+class DartsNetwork(nn.Module):
+    """Stem, ``layers`` cells with two reductions, optional auxiliary head, classifier.
+
+    ``make_cell`` replaces the cells of ``genotype`` (the weight-sharing supernet builds the
+    same network around cells that hold every operation on every edge).
+    """
+
+    def __init__(self, genotype: Genotype | None, *, input_shape: tuple[int, ...],
+                 num_classes: int, C: int, layers: int, auxiliary: bool,
+                 make_cell: CellFactory | None = None) -> None:
         super().__init__()
+        if make_cell is None:
+            if genotype is None:
+                raise ValueError("DartsNetwork needs a genotype or make_cell")
+            make_cell = partial(_genotype_cell, genotype)
         self.drop_path_prob = 0.0
         self.auxiliary_at = 2 * layers // 3
         c_curr = STEM_MULTIPLIER * C
@@ -128,8 +151,7 @@ class DartsNetwork(nn.Module):
             if reduction:
                 c_curr *= 2
                 spatial = math.ceil(spatial / 2)
-            key = "reduce" if reduction else "normal"
-            cell = DartsCell(genotype[key], c_prev_prev, c_prev, c_curr,
+            cell = make_cell("reduce" if reduction else "normal", c_prev_prev, c_prev, c_curr,
                              reduction=reduction, reduction_prev=reduction_prev)
             self.cells.append(cell)
             reduction_prev = reduction

@@ -50,7 +50,7 @@ class EnasRnnSpace(SearchSpace):
 
     name: ClassVar[str] = "enas_rnn"
     summary: ClassVar[str] = "ENAS recurrent cell: N nodes, activation + input each (Pham 2018)"
-    capabilities: ClassVar[frozenset[str]] = frozenset({"build"})
+    capabilities: ClassVar[frozenset[str]] = frozenset({"build", "supernet"})
     data_kind: ClassVar[str | None] = "sequence"
     Params: ClassVar[type] = EnasRnnParams
 
@@ -144,7 +144,16 @@ class EnasRnnSpace(SearchSpace):
         from .enas_rnn_net import EnasRnnClassifier, EnasRnnLanguageModel
 
         cell = self.cell(arch)
-        dims = self.resolve_size(size)
+        dims = self._checked_size(input_shape, num_classes, self.resolve_size(size))
+        if dims["language_model"]:
+            return EnasRnnLanguageModel(cell, vocab_size=num_classes, hidden=dims["hidden"],
+                                        highway=dims["highway"])
+        return EnasRnnClassifier(cell, features=input_shape[1], num_classes=num_classes,
+                                 hidden=dims["hidden"], highway=dims["highway"])
+
+    def _checked_size(self, input_shape: tuple[int, ...], num_classes: int,
+                      dims: dict[str, Any]) -> dict[str, Any]:
+        """``dims``, after refusing a non-positive width or an input the network cannot read."""
         if dims["hidden"] < 1:
             raise ConfigError("size.hidden", f"must be positive, got {dims['hidden']}")
         if dims["language_model"]:
@@ -153,11 +162,36 @@ class EnasRnnSpace(SearchSpace):
                     "input_shape", "a language model reads token ids shaped (time,) and predicts "
                     f"over num_classes >= 2 tokens; got {input_shape!r} and {num_classes}",
                 )
-            return EnasRnnLanguageModel(cell, vocab_size=num_classes, hidden=dims["hidden"],
-                                        highway=dims["highway"])
-        self.check_input(input_shape, num_classes)
-        return EnasRnnClassifier(cell, features=input_shape[1], num_classes=num_classes,
-                                 hidden=dims["hidden"], highway=dims["highway"])
+        else:
+            self.check_input(input_shape, num_classes)
+        return dims
+
+    # -- weight sharing ----------------------------------------------------------------------
+    def supernet_size_defaults(self) -> dict[str, Any]:
+        """The network's size keys (the supernet has no batch norm to configure)."""
+        return self.size_defaults()
+
+    def build_supernet(self, *, input_shape: tuple[int, ...], num_classes: int,
+                       **size: Any) -> Any:
+        """One shared matrix per pair of nodes (:mod:`nasbench.spaces.enas_rnn_supernet`)."""
+        from .enas_rnn_supernet import EnasRnnSupernet
+
+        dims = self._checked_size(input_shape, num_classes, self.resolve_supernet_size(size))
+        return EnasRnnSupernet(self, input_shape=input_shape, num_classes=num_classes, **dims)
+
+    def relaxation_shapes(self) -> tuple[tuple[int, int], ...]:
+        """Node 1: one row of activations; node j: one row per earlier node it may read."""
+        n = len(ACTIVATIONS)
+        return ((1, n), *((j - 1, n) for j in range(2, self.params.nodes + 1)))
+
+    def derive(self, weights: Any) -> Architecture:
+        """Node 1 keeps its strongest activation; node j the strongest (input, activation)
+        pair over its rows (DARTS's recurrent cell keeps one input per node)."""
+        arch = [int(weights[0][0].argmax())]
+        for matrix in weights[1:]:
+            flat = int(matrix.argmax())
+            arch += [flat // len(ACTIVATIONS), flat % len(ACTIVATIONS)]
+        return tuple(arch)
 
 
 @hookimpl

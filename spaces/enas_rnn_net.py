@@ -27,6 +27,21 @@ _FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 
 
+def node_output(pre: torch.Tensor, prev: torch.Tensor, activation: str,
+                highway: bool) -> torch.Tensor:
+    """A node's value from its projected input ``pre`` and the state ``prev`` it reads.
+
+    Plain: ``f(pre)``. Highway: ``pre`` holds a gate and a value, ``c * f(value) + (1 - c) *
+    prev`` with ``c = sigmoid(gate)``.
+    """
+    f = _FUNCTIONS[activation]
+    if not highway:
+        return f(pre)
+    gate, value = pre.chunk(2, dim=-1)
+    gate = torch.sigmoid(gate)
+    return gate * f(value) + (1 - gate) * prev
+
+
 class EnasCell(nn.Module):
     """One recurrent cell: ``(x_t, h_{t-1}) -> h_t``."""
 
@@ -42,22 +57,15 @@ class EnasCell(nn.Module):
         read = {src for src, _ in cell[1:]}
         self.loose_ends = [j for j in range(1, len(cell) + 1) if j not in read]
 
-    def _node(self, pre: torch.Tensor, prev: torch.Tensor, activation: str) -> torch.Tensor:
-        f = _FUNCTIONS[activation]
-        if not self.highway:
-            return f(pre)
-        gate, value = pre.chunk(2, dim=-1)
-        gate = torch.sigmoid(gate)
-        return gate * f(value) + (1 - gate) * prev
-
     def forward(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        states = [h, self._node(self.x_proj(x) + self.h_proj(h), h, self.nodes[0][1])]
+        highway = self.highway
+        states = [h, node_output(self.x_proj(x) + self.h_proj(h), h, self.nodes[0][1], highway)]
         for proj, (src, activation) in zip(self.node_proj, self.nodes[1:], strict=True):
-            states.append(self._node(proj(states[src]), states[src], activation))
+            states.append(node_output(proj(states[src]), states[src], activation, highway))
         return torch.stack([states[j] for j in self.loose_ends]).mean(dim=0)
 
 
-def _unroll(cell: EnasCell, inputs: torch.Tensor, hidden: int) -> list[torch.Tensor]:
+def _unroll(cell: nn.Module, inputs: torch.Tensor, hidden: int) -> list[torch.Tensor]:
     h = inputs.new_zeros(inputs.shape[0], hidden)
     states = []
     for t in range(inputs.shape[1]):
@@ -67,13 +75,22 @@ def _unroll(cell: EnasCell, inputs: torch.Tensor, hidden: int) -> list[torch.Ten
 
 
 class EnasRnnClassifier(nn.Module):
-    """``(batch, T, F)`` sequences -> logits from the last hidden state."""
+    """``(batch, T, F)`` sequences -> logits from the last hidden state.
 
-    def __init__(self, cell: Sequence[tuple[int, str]], *, features: int, num_classes: int,
-                 hidden: int, highway: bool) -> None:
+    ``cell_module`` replaces the cell built from ``cell`` (the weight-sharing supernet's cell
+    holds a matrix for every pair of nodes); it maps ``(x_t, h_{t-1})`` to ``h_t``.
+    """
+
+    def __init__(self, cell: Sequence[tuple[int, str]] | None, *, features: int,
+                 num_classes: int, hidden: int, highway: bool,
+                 cell_module: nn.Module | None = None) -> None:
         super().__init__()
         self.hidden = hidden
-        self.cell = EnasCell(cell, in_features=features, hidden=hidden, highway=highway)
+        if cell_module is None:
+            if cell is None:
+                raise ValueError("EnasRnnClassifier needs a cell or a cell module")
+            cell_module = EnasCell(cell, in_features=features, hidden=hidden, highway=highway)
+        self.cell = cell_module
         self.classifier = nn.Linear(hidden, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -84,14 +101,19 @@ class EnasRnnLanguageModel(nn.Module):
     """``(batch, T)`` token ids -> ``(batch, T, vocab)`` next-token logits.
 
     The decoder shares the embedding's weights (Press & Wolf 2017), as ENAS's language model.
+    ``cell_module`` replaces the cell built from ``cell``, as in :class:`EnasRnnClassifier`.
     """
 
-    def __init__(self, cell: Sequence[tuple[int, str]], *, vocab_size: int, hidden: int,
-                 highway: bool) -> None:
+    def __init__(self, cell: Sequence[tuple[int, str]] | None, *, vocab_size: int,
+                 hidden: int, highway: bool, cell_module: nn.Module | None = None) -> None:
         super().__init__()
         self.hidden = hidden
         self.embedding = nn.Embedding(vocab_size, hidden)
-        self.cell = EnasCell(cell, in_features=hidden, hidden=hidden, highway=highway)
+        if cell_module is None:
+            if cell is None:
+                raise ValueError("EnasRnnLanguageModel needs a cell or a cell module")
+            cell_module = EnasCell(cell, in_features=hidden, hidden=hidden, highway=highway)
+        self.cell = cell_module
         self.decoder = nn.Linear(hidden, vocab_size)
         self.decoder.weight = self.embedding.weight
 

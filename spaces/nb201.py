@@ -93,7 +93,7 @@ class Nb201Space(SearchSpace):
 
     name: ClassVar[str] = "nb201"
     summary: ClassVar[str] = "NAS-Bench-201 cell: 6 edges x 5 ops = 15,625 cells (Dong & Yang 2020)"
-    capabilities: ClassVar[frozenset[str]] = frozenset({"enumerate", "build"})
+    capabilities: ClassVar[frozenset[str]] = frozenset({"enumerate", "build", "supernet"})
     data_kind: ClassVar[str | None] = "image"
 
     ops = OPS
@@ -167,6 +167,33 @@ class Nb201Space(SearchSpace):
         if dims["C"] < 1 or dims["N"] < 0:
             raise ConfigError("size", f"nb201 needs C >= 1 and N >= 0, got {dims}")
         return Nb201Network(arch, in_channels=input_shape[0], num_classes=num_classes, **dims)
+
+    # -- weight sharing -----------------------------------------------------------------------
+    def supernet_size_defaults(self) -> dict[str, Any]:
+        """The network's size keys, and how cells normalise: non-affine batch norm that tracks
+        running statistics (NAS-Bench-201's search code for its weight-sharing baselines)."""
+        return {**self.size_defaults(), "affine": False, "track_running_stats": True}
+
+    def build_supernet(self, *, input_shape: tuple[int, ...], num_classes: int,
+                       **size: Any) -> Any:
+        """Every edge holds all five operations (:mod:`nasbench.spaces.nb201_supernet`)."""
+        from nasbench.spaces.nb201_supernet import Nb201Supernet
+
+        self.check_input(input_shape, num_classes)
+        dims = self.resolve_supernet_size(size)
+        if dims["C"] < 1 or dims["N"] < 0:
+            raise ConfigError("size", f"nb201 needs C >= 1 and N >= 0, got {dims}")
+        return Nb201Supernet(in_channels=input_shape[0], num_classes=num_classes, **dims)
+
+    def relaxation_shapes(self) -> tuple[tuple[int, int], ...]:
+        """One row per edge, one column per operation (shared by every cell)."""
+        return ((len(EDGES), len(OPS)),)
+
+    def derive(self, weights: Any) -> Architecture:
+        """Every edge keeps its strongest operation, ``none`` included (NAS-Bench-201's
+        derivation for DARTS)."""
+        (matrix,) = weights
+        return tuple(int(row.argmax()) for row in matrix)
 
     def describe(self) -> dict[str, Any]:
         out = super().describe()

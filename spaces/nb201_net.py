@@ -14,6 +14,9 @@ zeros is the batch norm's shift), as in the benchmark's code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import torch
 from torch import nn
 
@@ -83,11 +86,19 @@ class ResidualReduction(nn.Module):
 
 
 class Nb201Network(nn.Module):
-    """Stem, three stages of ``N`` cells separated by residual reductions, classifier."""
+    """Stem, three stages of ``N`` cells separated by residual reductions, classifier.
 
-    def __init__(self, arch: Architecture, *, in_channels: int, num_classes: int, C: int,
-                 N: int) -> None:
+    ``make_cell(channels)`` replaces the cell of ``arch`` (the weight-sharing supernet builds
+    the same network around cells that hold every operation); ``arch`` is then unused.
+    """
+
+    def __init__(self, arch: Architecture | None, *, in_channels: int, num_classes: int,
+                 C: int, N: int, make_cell: Callable[[int], nn.Module] | None = None) -> None:
         super().__init__()
+        if make_cell is None:
+            if arch is None:
+                raise ValueError("Nb201Network needs an architecture or make_cell")
+            make_cell = partial(Nb201Cell, arch)
         self.stem = nn.Sequential(
             nn.Conv2d(in_channels, C, kernel_size=3, padding=1, bias=False),
             nn.BatchNorm2d(C),
@@ -96,7 +107,7 @@ class Nb201Network(nn.Module):
         for stage, width in enumerate((C, 2 * C, 4 * C)):
             if stage:
                 blocks.append(ResidualReduction(width // 2, width))
-            blocks.extend(Nb201Cell(arch, width) for _ in range(N))
+            blocks.extend(make_cell(width) for _ in range(N))
         self.cells = nn.Sequential(*blocks)
         self.lastact = nn.Sequential(nn.BatchNorm2d(4 * C), nn.ReLU(inplace=False))
         self.global_pooling = nn.AdaptiveAvgPool2d(1)

@@ -58,11 +58,12 @@ def _drive(
 
 
 def _fresh(
-    cls: type[Strategy], params: Any, space: SearchSpace, seed: int, context: StrategyContext
+    cls: type[Strategy], params: Any, space: SearchSpace, seed: int,
+    make_context: Callable[[], StrategyContext],
 ) -> tuple[Strategy, np.random.Generator]:
     strategy = cls(params)
     rng = np.random.default_rng(seed)
-    strategy.setup(space, rng, context)
+    strategy.setup(space, rng, make_context())
     return strategy, rng
 
 
@@ -75,6 +76,7 @@ def check_strategy(
     n_trials: int = 40,
     split: int | None = None,
     context: StrategyContext | None = None,
+    make_context: Callable[[], StrategyContext] | None = None,
 ) -> None:
     """The strategy rules of the contract.
 
@@ -84,27 +86,41 @@ def check_strategy(
        state) proposes exactly what the uninterrupted one proposes.
     4. Failed observations (value ``None``) are tolerated: the strategy keeps proposing.
     5. ``recommend`` returns ``None`` or an architecture of the space.
+
+    A strategy that requires a supernet needs ``make_context``: a factory of contexts, each
+    with a fresh supernet handle built with the same seed (see
+    :func:`nasbench.testing.supernet.supernet_contexts`), since every run trains its own.
     """
-    context = context or StrategyContext(budget=Budget(evaluations=n_trials))
+    if make_context is None:
+        if "supernet" in cls.requires:
+            raise TypeError(
+                f"{cls.name} trains a supernet: pass make_context, a factory of contexts with "
+                "fresh supernet handles (nasbench.testing.supernet.supernet_contexts)"
+            )
+        shared = context or StrategyContext(budget=Budget(evaluations=n_trials))
+
+        def make_context() -> StrategyContext:
+            return shared
+
     split = split if split is not None else n_trials // 2
 
-    a, _ = _fresh(cls, params, space, 1234, context)
+    a, _ = _fresh(cls, params, space, 1234, make_context)
     first = _drive(a, objective, n_trials)
     assert first, f"{cls.name}: ask() returned nothing on a fresh run"
     for t in first:
         assert space.is_valid(t.arch), f"{cls.name}: proposed {t.arch!r}, not in {space.name}"
-    b, _ = _fresh(cls, params, space, 1234, context)
+    b, _ = _fresh(cls, params, space, 1234, make_context)
     second = _drive(b, objective, n_trials)
     assert [t.arch for t in first] == [t.arch for t in second], (
         f"{cls.name}: the same seed gave different proposals"
     )
 
-    c, rng_c = _fresh(cls, params, space, 1234, context)
+    c, rng_c = _fresh(cls, params, space, 1234, make_context)
     head = _drive(c, objective, split)
     snapshot = pickle.loads(pickle.dumps((c.state_dict(), rng_c.bit_generator.state)))
     d = cls(params)
     rng_d = np.random.default_rng(0)
-    d.setup(space, rng_d, context)
+    d.setup(space, rng_d, make_context())
     rng_d.bit_generator.state = snapshot[1]
     d.load_state_dict(snapshot[0])
     tail = _drive(d, objective, n_trials - len(head))
@@ -113,7 +129,7 @@ def check_strategy(
         "uninterrupted one"
     )
 
-    e, _ = _fresh(cls, params, space, 99, context)
+    e, _ = _fresh(cls, params, space, 99, make_context)
     with_failures = _drive(e, objective, n_trials, fail_every=3)
     assert len(with_failures) == len(first) or len(with_failures) > 3, (
         f"{cls.name}: stopped proposing after failed evaluations"

@@ -1,0 +1,93 @@
+"""Tables of docs/weight_sharing.md beyond the leaderboard, from a results directory of
+``examples/nb201_weight_sharing.toml``: what each strategy spent, what DARTS converged to, and
+the NAS-Bench-201 CIFAR-10 accuracy of every answer.
+
+    NASBENCH_DATA=/path/to/data python scripts/weight_sharing_tables.py runs/nb201-weight-sharing
+
+Prints Markdown. Reads the results and NAS-Bench-201's table; runs nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import pandas as pd
+
+PARAMETER_FREE = ("none", "skip_connect", "avg_pool_3x3")
+
+
+def _ops(cell: str) -> list[str]:
+    return [edge.split("~")[0] for node in cell.split("+") for edge in node.strip("|").split("|")]
+
+
+def _table(frame: pd.DataFrame) -> str:
+    header = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "|".join("---" if i == 0 else "---:" for i in range(len(frame.columns))) + "|"
+    rows = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *rows])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("directory", type=Path)
+    args = parser.parse_args()
+
+    from nasbench.evaluators.nb201_table import Nb201Benchmark
+    from nasbench.spaces.nb201 import Nb201Space
+
+    runs = pd.read_parquet(args.directory / "runs.parquet")
+    trials = pd.read_parquet(args.directory / "trials.parquet")
+    metric = next(c for c in runs.columns if c.endswith("/test_acc") and "." not in c)
+    space = Nb201Space()
+    table = Nb201Benchmark().load(Path(os.environ["NASBENCH_DATA"]), ("cifar10",))
+    nb201 = table.column("cifar10/test_200ep")
+
+    def cifar10(cell: str) -> float:
+        return nb201[table.row(space.from_string(cell))]
+
+    order = list(dict.fromkeys(runs["strategy"]))
+    search = runs[runs["kind"] == "search"]
+    spend = search.groupby("strategy", sort=False).agg(
+        runs=("seed", "size"), cost=("total_cost", "mean"), supernet=("strategy_cost", "mean"),
+        evaluations=("n_evaluations", "mean"),
+        stopped=("stop_reason", lambda s: ", ".join(sorted(set(s)))))
+    spend = spend.reindex([s for s in order if s in spend.index]).reset_index()
+    print("## Cost per run (seconds of measured CPU time, mean over seeds)\n")
+    print(_table(spend.assign(cost=spend["cost"].round(1), supernet=spend["supernet"].round(1),
+                              evaluations=spend["evaluations"].round(1))))
+
+    answers = runs.dropna(subset=["incumbent"]).copy()
+    answers["cifar10"] = answers["incumbent"].map(cifar10)
+    answers["parameter_free"] = answers["incumbent"].map(
+        lambda c: sum(op in PARAMETER_FREE for op in _ops(c)))
+    answers["skip"] = answers["incumbent"].map(lambda c: _ops(c).count("skip_connect"))
+    context = answers.groupby("strategy", sort=False).agg(
+        answers=("incumbent", "size"), fashion=(metric, "mean"), cifar10=("cifar10", "mean"),
+        skip=("skip", "mean"), parameter_free=("parameter_free", "mean"))
+    context = context.reindex(order).reset_index().round(2)
+    print("\n## Answers: final Fashion-MNIST test accuracy, NAS-Bench-201 CIFAR-10 200-epoch "
+          "test accuracy of the same cells, skip connections and parameter-free edges (of 6)\n")
+    print(_table(context))
+
+    one_shot = answers[answers["strategy_name"].isin(["darts", "enas", "rsws"])]
+    cells = one_shot[["strategy", "seed", "incumbent", metric, "cifar10"]].rename(
+        columns={"incumbent": "cell", metric: "fashion test"})
+    cells["cell"] = cells["cell"].map(lambda c: "`" + c.replace("|", "\\|") + "`")
+    print("\n## One-shot answers, run by run\n")
+    print(_table(cells.round(2)))
+
+    darts = trials[trials["strategy_name"] == "darts"].copy()
+    darts["skip"] = darts["arch"].map(lambda c: _ops(c).count("skip_connect"))
+    darts["parameter_free"] = darts["arch"].map(
+        lambda c: sum(op in PARAMETER_FREE for op in _ops(c)))
+    trajectory = darts.groupby(["strategy", "trial"]).agg(
+        skip=("skip", "mean"), parameter_free=("parameter_free", "mean"),
+        search_metric=("search_metric", "mean")).reset_index().round(2)
+    print("\n## DARTS proposals over training (mean over seeds)\n")
+    print(_table(trajectory))
+
+
+if __name__ == "__main__":
+    main()

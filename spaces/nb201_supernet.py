@@ -1,0 +1,135 @@
+"""The NAS-Bench-201 supernet: the benchmark's network with all five operations on every edge.
+
+The macro structure is :class:`~nasbench.spaces.nb201_net.Nb201Network`'s (stem, three stages
+of ``N`` cells, residual reductions, classifier); every cell holds one module per edge and
+non-``none`` operation (the search cell of NAS-Bench-201's released code). On one path a cell
+computes exactly what :class:`~nasbench.spaces.nb201_net.Nb201Cell` computes, in the same
+order; in the relaxation, node j sums ``softmax(alpha)_e,k * op_k(node i)`` over its incoming
+edges e = (i, j) and operations k. All cells share one relaxation matrix of shape (6, 5).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import partial
+
+import torch
+from torch import nn
+
+from nasbench.api import Architecture
+from nasbench.supernet.module import SupernetModule, configure_batch_norm
+
+from .nb201 import EDGES, OPS
+from .nb201_net import Nb201Network, edge_op
+
+_EDGE_INDEX = {edge: e for e, edge in enumerate(EDGES)}
+_NONE = OPS.index("none")
+_SKIP, _CONV1, _CONV3, _POOL = (OPS.index(op) for op in
+                                ("skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"))
+_EDGE_NAME = re.compile(r"(cells\.\d+\.edges\.edge_(\d)_(\d))\.")
+"""An edge's module in the stand-alone network: ``cells.<block>.edges.edge_<j>_<i>.``"""
+
+
+class Nb201MixedCell(nn.Module):
+    """A cell holding every operation of every edge."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.edges = nn.ModuleDict({
+            f"edge_{j}_{i}": nn.ModuleDict({op: edge_op(op, channels) for op in OPS
+                                            if op != "none"})
+            for i, j in EDGES
+        })
+        self._path: list[list[tuple[int, nn.Module]]] = [[], [], []]
+        self._weights: torch.Tensor | None = None
+
+    def set_path(self, arch: Architecture) -> None:
+        path: list[list[tuple[int, nn.Module]]] = [[], [], [], []]
+        for (i, j), choice in zip(EDGES, arch, strict=True):
+            if choice != _NONE:
+                path[j].append((i, self.edges[f"edge_{j}_{i}"][OPS[choice]]))
+        self._path = path[1:]
+        self._weights = None
+
+    def set_relaxation(self, weights: torch.Tensor) -> None:
+        self._weights = weights
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self._weights is not None:
+            return self._relaxed(x, self._weights)
+        nodes: list[torch.Tensor | None] = [x]
+        for inputs in self._path:
+            total: torch.Tensor | None = None
+            for i, op in inputs:
+                source = nodes[i]
+                out = op(source if source is not None else torch.zeros_like(x))
+                total = out if total is None else total + out
+            nodes.append(total)
+        return nodes[3] if nodes[3] is not None else torch.zeros_like(x)
+
+    def _relaxed(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """Node j = sum over edges (i, j) and operations k of weights[e, k] * op_k(node i).
+
+        The operations of every edge leaving node i share their input, so its ReLU (the first
+        step of both convolutions) and its pooling (which has no weights) are computed once
+        per node, not once per edge: the same numbers, fewer operations.
+        """
+        nodes = [x]
+        shared: list[tuple[torch.Tensor, torch.Tensor]] = []
+        for j in (1, 2, 3):
+            source = nodes[j - 1]
+            pool = self.edges[f"edge_{j}_{j - 1}"]["avg_pool_3x3"]
+            shared.append((torch.relu(source), pool(source)))
+            total = None
+            for i in range(j):
+                e = _EDGE_INDEX[(i, j)]
+                edge = self.edges[f"edge_{j}_{i}"]
+                w = weights[e]
+                relu, pooled = shared[i]
+                out = (w[_SKIP] * nodes[i] + w[_POOL] * pooled
+                       + w[_CONV1] * _conv_bn(edge["nor_conv_1x1"], relu)
+                       + w[_CONV3] * _conv_bn(edge["nor_conv_3x3"], relu))
+                total = out if total is None else total + out
+            nodes.append(total)
+        return nodes[3]
+
+
+def _conv_bn(op: nn.Module, relu: torch.Tensor) -> torch.Tensor:
+    """A ReLU-conv-BN operation applied to its input's ReLU, computed by the caller."""
+    return op[2](op[1](relu))
+
+
+class Nb201Supernet(Nb201Network, SupernetModule):
+    """The NAS-Bench-201 network around :class:`Nb201MixedCell` cells."""
+
+    def __init__(self, *, in_channels: int, num_classes: int, C: int, N: int, affine: bool,
+                 track_running_stats: bool) -> None:
+        def make_cell(width: int) -> nn.Module:
+            return configure_batch_norm(Nb201MixedCell(width), affine=affine,
+                                        track_running_stats=track_running_stats)
+
+        super().__init__(None, in_channels=in_channels, num_classes=num_classes, C=C, N=N,
+                         make_cell=make_cell)
+        self._standalone = partial(Nb201Network, in_channels=in_channels,
+                                   num_classes=num_classes, C=C, N=N)
+        self._mixed_cells = [m for m in self.cells if isinstance(m, Nb201MixedCell)]
+
+    def set_path(self, arch: Architecture) -> None:
+        for cell in self._mixed_cells:
+            cell.set_path(arch)
+
+    def set_relaxation(self, weights: Sequence[torch.Tensor]) -> None:
+        (matrix,) = weights
+        for cell in self._mixed_cells:
+            cell.set_relaxation(matrix)
+
+    def standalone(self, arch: Architecture) -> nn.Module:
+        return self._standalone(arch)
+
+    def shared_name(self, arch: Architecture, name: str) -> str:
+        match = _EDGE_NAME.match(name)
+        if match is None:
+            return name
+        op = OPS[arch[_EDGE_INDEX[(int(match[3]), int(match[2]))]]]
+        return f"{match[1]}.{op}.{name[match.end():]}"

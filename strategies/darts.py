@@ -1,0 +1,141 @@
+"""DARTS: differentiable architecture search (Liu, Simonyan & Yang, ICLR 2019).
+
+Every edge of the supernet computes the softmax(alpha)-weighted sum of its operations. The
+training split is cut in two halves: the shared weights w learn on one (SGD), the architecture
+parameters alpha on the other (Adam). Each step first moves alpha, then w:
+
+* first order (``order = 1``): alpha's gradient is that of the loss on the alpha half at the
+  current w;
+* second order (``order = 2``): at ``w' = w - xi grad_w L_w(w, alpha)``, one virtual step of w's
+  optimiser (momentum and weight decay included), with the Hessian-vector product of the
+  implicit term by finite differences (the released ``architect.py``; see
+  :mod:`nasbench.supernet.handle`).
+
+The architecture is derived from alpha by the space (:meth:`~nasbench.api.SearchSpace.derive`):
+on NAS-Bench-201 every edge keeps its strongest operation; in the DARTS cell each node keeps
+its two strongest incoming edges, each with its strongest operation other than ``none``.
+Known failure: on NAS-Bench-201 DARTS drifts to cells of skip connections (Dong & Yang, ICLR
+2020, report 54.30% CIFAR-10 test accuracy for the cell both orders find).
+
+Defaults are the released ``train_search.py``'s (CIFAR-10): 50 epochs of batch 64, w by SGD
+(learning rate 0.025 cosine-annealed to 0.001, momentum 0.9, weight decay 3e-4, gradient norm
+clipped to 5), alpha by Adam (3e-4, betas (0.5, 0.999), weight decay 1e-3), alpha initialised
+at 1e-3 N(0, 1).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from nasbench.strategies.oneshot import AnytimeParams, OneShotStrategy
+
+from nasbench.api import Architecture
+from nasbench.hookspecs import hookimpl
+from nasbench.params import param
+
+
+@dataclass(frozen=True)
+class DartsParams(AnytimeParams):
+    order: Literal[1, 2] = param(
+        1, doc="1: alpha's gradient at the current weights; 2: through one unrolled step of "
+        "the weights (finite-difference Hessian-vector product)",
+        published="Liu et al. 2019 report both; train_search.py defaults to first order "
+        "(--unrolled off)")
+    epochs: int = param(50, doc="epochs over the weights' half of the training split", ge=1,
+                        published="Liu et al. 2019: 50")
+    batch_size: int = param(64, doc="examples per step, in each half", ge=2,
+                            published="Liu et al. 2019: 64")
+    w_lr: float = param(0.025, doc="initial learning rate of the shared weights", gt=0,
+                        published="Liu et al. 2019: 0.025")
+    w_lr_min: float = param(0.001, doc="learning rate at the end of the cosine schedule", ge=0,
+                            published="Liu et al. 2019: 0.001")
+    w_momentum: float = param(0.9, doc="SGD momentum of the shared weights", ge=0, lt=1,
+                              published="Liu et al. 2019: 0.9")
+    w_weight_decay: float = param(3e-4, doc="weight decay of the shared weights", ge=0,
+                                  published="Liu et al. 2019: 3e-4")
+    grad_clip: float = param(5.0, doc="clip the weights' gradient norm to this (0: off)", ge=0,
+                             published="Liu et al. 2019: 5")
+    alpha_lr: float = param(3e-4, doc="Adam learning rate of the architecture parameters",
+                            gt=0, published="Liu et al. 2019: 3e-4")
+    alpha_beta1: float = param(0.5, doc="Adam beta1 of the architecture parameters (beta2 = "
+                               "0.999)", ge=0, lt=1, published="Liu et al. 2019: 0.5")
+    alpha_weight_decay: float = param(1e-3, doc="weight decay of the architecture parameters",
+                                      ge=0, published="Liu et al. 2019: 1e-3")
+    alpha_init: float = param(1e-3, doc="architecture parameters start at this times N(0, 1)",
+                              ge=0, published="Liu et al. 2019 (code): 1e-3")
+    xi: float | None = param(
+        None, doc="step size of the unrolled step (second order); default: the weights' "
+        "current learning rate", gt=0, published="Liu et al. 2019 (code): the current "
+        "learning rate")
+
+
+class Darts(OneShotStrategy):
+    """DARTS, first or second order, on any space with a continuous relaxation."""
+
+    name: ClassVar[str] = "darts"
+    summary: ClassVar[str] = "DARTS: gradient descent on a continuous relaxation (Liu 2019)"
+    Params: ClassVar[type] = DartsParams
+    w_split: ClassVar[str] = "w"
+
+    def recipe(self) -> Any:
+        from nasbench.training.recipe import TrainingRecipe
+
+        p = self.params
+        return TrainingRecipe(batch_size=p.batch_size, optimizer="sgd", lr=p.w_lr,
+                              momentum=p.w_momentum, nesterov=False,
+                              weight_decay=p.w_weight_decay, schedule="cosine",
+                              lr_min=p.w_lr_min, grad_clip=p.grad_clip)
+
+    def prepare(self) -> None:
+        import torch
+
+        p = self.params
+        self.alpha = [
+            torch.from_numpy(p.alpha_init * self.rng.standard_normal(shape))
+            .float().requires_grad_(True)
+            for shape in self.space.relaxation_shapes()
+        ]
+        self.alpha_optimizer = torch.optim.Adam(
+            self.alpha, lr=p.alpha_lr, betas=(p.alpha_beta1, 0.999),
+            weight_decay=p.alpha_weight_decay)
+
+    def train_step(self) -> None:
+        p = self.params
+        supernet = self.supernet
+        w_batch = supernet.batch("w", p.batch_size)
+        alpha_batch = supernet.batch("alpha", p.batch_size)
+        self.alpha_optimizer.zero_grad(set_to_none=True)
+        supernet.alpha_gradient(self.alpha, alpha_batch, w_batch=w_batch, order=p.order,
+                                xi=p.xi)
+        self.alpha_optimizer.step()
+        supernet.train_step(w_batch, alpha=self.alpha)
+
+    def weights(self) -> list[Any]:
+        """softmax(alpha) of each relaxation matrix, as NumPy arrays."""
+        import torch
+
+        with torch.no_grad():
+            return [torch.softmax(a, dim=-1).numpy() for a in self.alpha]
+
+    def answer(self) -> Architecture:
+        return self.space.derive(self.weights())
+
+    def own_state(self) -> dict[str, Any]:
+        return {"alpha": [a.detach().clone() for a in self.alpha],
+                "optimizer": copy.deepcopy(self.alpha_optimizer.state_dict())}
+
+    def load_own_state(self, state: Mapping[str, Any]) -> None:
+        import torch
+
+        with torch.no_grad():
+            for a, saved in zip(self.alpha, state["alpha"], strict=True):
+                a.copy_(saved)
+        self.alpha_optimizer.load_state_dict(state["optimizer"])
+
+
+@hookimpl
+def nasbench_register_strategies(registry: Any) -> None:
+    registry.add(Darts)
