@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from nasbench.errors import InvalidArchitectureError
+from nasbench.errors import ConfigError, InvalidArchitectureError
 from nasbench.params import NoParams
 
 if TYPE_CHECKING:
@@ -41,6 +41,22 @@ Architecture = tuple[int, ...]
 Status = Literal["ok", "failed", "diverged"]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+INPUT_LAYOUTS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "image": ("channels", "height", "width"),
+    "sequence": ("time", "features"),
+    "vector": ("features",),
+})
+"""Layout of one example (no batch dimension) for each :attr:`SearchSpace.data_kind`."""
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    """Whether a size value has its default's type (bool is not an int; an int is a float)."""
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,9 +221,26 @@ class SearchSpace(_Plugin):
     * ``enumerate``: :meth:`enumerate` lists every architecture.
     * ``build``: :meth:`build` returns a trainable ``torch.nn.Module``.
     * ``supernet``: weight sharing is available.
+
+    Networks (capability ``build``). :attr:`data_kind` says which data a space's networks
+    read; :meth:`build` takes the input shape without the batch dimension (``(C, H, W)`` for
+    ``image``, ``(T, F)`` for ``sequence``, ``(F,)`` for ``vector``), the number of classes, and
+    size keys (channels, cells, ...) whose names and defaults :meth:`size_defaults` lists. The
+    module's ``forward(x)`` returns logits of shape ``(batch, num_classes)``. Two training
+    conventions of DARTS are shared by every network that supports them:
+
+    * a space with an auxiliary head accepts the size key ``auxiliary=True``; its network then
+      returns ``(logits, aux_logits)`` in training mode and ``logits`` in evaluation mode;
+    * a network with drop-path exposes a float attribute ``drop_path_prob`` (0 by default),
+      which the trainer sets before every epoch.
+
+    Plugin modules import torch only inside :meth:`build`: listing plugins stays cheap.
     """
 
     capabilities: ClassVar[frozenset[str]] = frozenset()
+    data_kind: ClassVar[str | None] = None
+    """What the networks read: ``image``, ``sequence`` or ``vector``; ``None`` for a space that
+    builds nothing."""
 
     # -- decisions ---------------------------------------------------------------------------
     def decisions(self) -> tuple[Decision, ...] | None:
@@ -307,9 +340,74 @@ class SearchSpace(_Plugin):
         """Every architecture (capability ``enumerate``)."""
         raise NotImplementedError(f"space '{self.name}' cannot be enumerated")
 
-    def build(self, arch: Architecture, **size: Any) -> Any:
-        """A ``torch.nn.Module`` for ``arch`` (capability ``build``)."""
+    def build(
+        self,
+        arch: Architecture,
+        *,
+        input_shape: tuple[int, ...],
+        num_classes: int,
+        **size: Any,
+    ) -> Any:
+        """A ``torch.nn.Module`` for ``arch`` (capability ``build``).
+
+        Args:
+            arch: an architecture of this space.
+            input_shape: one example's shape, without the batch dimension (see the class
+                docstring for the layout of each :attr:`data_kind`).
+            num_classes: width of the logits.
+            **size: size keys overriding :meth:`size_defaults`; unknown keys are a
+                :class:`~nasbench.errors.ConfigError`.
+        """
         raise NotImplementedError(f"space '{self.name}' does not build networks")
+
+    def size_defaults(self) -> dict[str, Any]:
+        """The size keys :meth:`build` accepts, with their defaults."""
+        return {}
+
+    def resolve_size(self, size: Mapping[str, Any]) -> dict[str, Any]:
+        """:meth:`size_defaults` overridden by ``size``, checked key by key.
+
+        Raises:
+            ConfigError: for a key the space does not know, or a value whose type differs
+                from its default's (an integer is accepted where a float is expected).
+        """
+        defaults = self.size_defaults()
+        known = ", ".join(defaults) or "none"
+        out = dict(defaults)
+        for key, value in size.items():
+            if key not in defaults:
+                raise ConfigError(
+                    f"size.{key}", f"unknown size key for space '{self.name}'",
+                    f"Known size keys: {known}.",
+                )
+            default = defaults[key]
+            if default is not None and value is not None and not _same_kind(value, default):
+                raise ConfigError(
+                    f"size.{key}",
+                    f"expected {type(default).__name__} like the default {default!r}, "
+                    f"got {value!r}",
+                )
+            out[key] = value
+        return out
+
+    def check_input(self, input_shape: tuple[int, ...], num_classes: int) -> None:
+        """Refuse an input shape that does not fit :attr:`data_kind`, or fewer than 1 class.
+
+        Raises:
+            ConfigError: naming the expected layout.
+        """
+        layout = INPUT_LAYOUTS.get(self.data_kind or "")
+        dims = tuple(input_shape)
+        if layout is None:
+            raise ConfigError("space", f"space '{self.name}' does not build networks")
+        if len(dims) != len(layout) or not all(isinstance(d, int) and d > 0 for d in dims):
+            raise ConfigError(
+                "input_shape",
+                f"space '{self.name}' reads {self.data_kind} data shaped "
+                f"({', '.join(layout)}) without the batch dimension, got {input_shape!r}",
+            )
+        if not isinstance(num_classes, int) or num_classes < 1:
+            raise ConfigError("num_classes", f"expected a positive integer, got {num_classes!r}")
 
     def describe(self) -> dict[str, Any]:
         """A JSON-friendly description (``nasbench space NAME``)."""
@@ -320,6 +418,9 @@ class SearchSpace(_Plugin):
             "capabilities": sorted(self.capabilities),
             "size": self.size(),
         }
+        if "build" in self.capabilities:
+            out["data_kind"] = self.data_kind
+            out["network_size_defaults"] = self.size_defaults()
         if fixed is not None:
             out["decisions"] = [{"name": d.name, "choices": list(d.choices)} for d in fixed]
         return out

@@ -10,6 +10,10 @@ node i contributes ``#`` (zero) when its op is ``none`` or node i is exactly ``#
 expression itself when its op is ``skip_connect``, and ``(expr_i)@op`` otherwise; a node is
 the ``+``-join of its sorted contributions; the key is node 3's expression. It reproduces the
 benchmark's ``unique_str`` column exactly (15,625 cells, 6,466 keys).
+
+Networks: :meth:`Nb201Space.build` returns the benchmark's network (``nb201_net``) for any
+width ``C``, cells per stage ``N``, input size and number of classes; ``C=16, N=5`` is the
+benchmark's own.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from nasbench.api import Architecture, Decision, SearchSpace
-from nasbench.errors import InvalidArchitectureError
+from nasbench.errors import ConfigError, InvalidArchitectureError
 from nasbench.hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -71,7 +75,8 @@ class Nb201Space(SearchSpace):
 
     name: ClassVar[str] = "nb201"
     summary: ClassVar[str] = "NAS-Bench-201 cell: 6 edges x 5 ops = 15,625 cells (Dong & Yang 2020)"
-    capabilities: ClassVar[frozenset[str]] = frozenset({"enumerate"})
+    capabilities: ClassVar[frozenset[str]] = frozenset({"enumerate", "build"})
+    data_kind: ClassVar[str | None] = "image"
 
     ops = OPS
     edges = EDGES
@@ -127,6 +132,23 @@ class Nb201Space(SearchSpace):
                     )
                 arch.append(_OP_INDEX[op])
         return tuple(arch)
+
+    def size_defaults(self) -> dict[str, Any]:
+        """``C``: channels of the first stage; ``N``: cells per stage (the benchmark: 16, 5)."""
+        return {"C": 16, "N": 5}
+
+    def build(
+        self, arch: Architecture, *, input_shape: tuple[int, ...], num_classes: int, **size: Any
+    ) -> Any:
+        """The NAS-Bench-201 network of ``arch`` (see :mod:`nasbench.spaces.nb201_net`)."""
+        from nasbench.spaces.nb201_net import Nb201Network
+
+        self.validate(arch)
+        self.check_input(input_shape, num_classes)
+        dims = self.resolve_size(size)
+        if dims["C"] < 1 or dims["N"] < 0:
+            raise ConfigError("size", f"nb201 needs C >= 1 and N >= 0, got {dims}")
+        return Nb201Network(arch, in_channels=input_shape[0], num_classes=num_classes, **dims)
 
     def describe(self) -> dict[str, Any]:
         out = super().describe()
