@@ -8,7 +8,8 @@ Three kinds of plugins meet only through the harness:
   the search metric and nothing else;
 * an :class:`Evaluator` turns a trial into metrics and a cost.
 
-A :class:`Benchmark` is a table of published measurements that a tabular evaluator reads.
+A :class:`Benchmark` is a table of published measurements that a tabular evaluator reads; a
+:class:`Dataset` is real data that a training evaluator trains networks on.
 
 Architectures are tuples of choice indices, one per decision in the order the space declares
 them. They are hashable, cheap, and the same type in every space; each space also has a public
@@ -39,6 +40,10 @@ Architecture = tuple[int, ...]
 """An architecture: one choice index per decision, in the order the space declares them."""
 
 Status = Literal["ok", "failed", "diverged"]
+
+DataKind = Literal["image", "sequence", "vector"]
+"""What one example is: an image ``(C, H, W)``, a sequence ``(T, F)`` (or ``(T,)`` token ids),
+or a feature vector ``(F,)``."""
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -184,6 +189,7 @@ class EvaluatorContext:
         data_dir: root of benchmark tables and datasets (config, ``$NASBENCH_DATA``), if set.
         cache_dir: a directory private to this study where the evaluator may cache work.
         threads: torch threads this evaluator may use.
+        root_seed: the study's root seed; fixes what every run shares (e.g. data splits).
     """
 
     dataset: str
@@ -192,6 +198,7 @@ class EvaluatorContext:
     data_dir: Path | None = None
     cache_dir: Path | None = None
     threads: int = 1
+    root_seed: int = 0
 
     @property
     def wanted_metrics(self) -> tuple[str, ...]:
@@ -582,6 +589,76 @@ class Benchmark(ABC):
             "space": self.space,
             "datasets": list(self.datasets()),
             "metrics": {k: dataclasses.asdict(v) for k, v in self.metrics().items()},
+            "citation": self.citation,
+        }
+
+
+@dataclass(frozen=True)
+class DatasetArrays:
+    """A dataset as its source defines it: examples and integer labels per official split.
+
+    Examples are NumPy arrays shaped ``(N, *input_shape)`` in their natural dtype (``uint8``
+    pixels, ``float32`` signals, ``int64`` token ids); labels are ``int64`` arrays ``(N,)``.
+    A split the source does not define is ``None``; the evaluator then carves it out of the
+    training split with the study's seed (see ``docs/training.md``).
+
+    Attributes:
+        x_train, y_train: the training split.
+        x_test, y_test: the official test split, or ``None``.
+        x_valid, y_valid: the official validation split, or ``None``.
+        num_classes: number of labels (the vocabulary size for language modelling).
+    """
+
+    x_train: Any
+    y_train: Any
+    x_test: Any = None
+    y_test: Any = None
+    x_valid: Any = None
+    y_valid: Any = None
+    num_classes: int = 0
+
+
+class Dataset(ABC):
+    """Real data that networks are trained on, read from where the user keeps it.
+
+    Datasets are registered like plugins (``nasbench_register_datasets``) and read by training
+    evaluators. Nothing is downloaded: :meth:`load` reads a local copy (a data directory, a
+    system package) or regenerates the data offline, and raises
+    :class:`~nasbench.errors.DataNotFoundError` saying how to provide it when it is absent.
+    """
+
+    name: ClassVar[str]
+    """Registry name, lower_snake: the word users type as ``[evaluator] dataset``."""
+    summary: ClassVar[str] = ""
+    data_kind: ClassVar[DataKind]
+    """What one example is; a network's space must read the same kind (or ``vector``, which
+    any non-token dataset can be flattened to)."""
+    input_shape: ClassVar[tuple[int, ...]]
+    """One example's shape, without the batch dimension, as :meth:`load` returns it."""
+    num_classes: ClassVar[int]
+    task: ClassVar[Literal["classification", "language_model"]] = "classification"
+    """``language_model``: examples are windows of token ids and the label is the next token."""
+    citation: ClassVar[str] = ""
+    slow_to_load: ClassVar[bool] = False
+    """Whether :meth:`load` is slow (the data is regenerated or parsed from text), so that
+    evaluators should keep the loaded arrays in the study's cache directory."""
+
+    def check(self, data_dir: Path | None) -> None:
+        """Raise :class:`~nasbench.errors.DataNotFoundError` when the data is not there.
+        Must be cheap: it runs when a study is loaded."""
+
+    @abstractmethod
+    def load(self, data_dir: Path | None) -> DatasetArrays:
+        """Read the data (raise :class:`~nasbench.errors.DataNotFoundError` when absent)."""
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "summary": self.summary,
+            "data_kind": self.data_kind,
+            "input_shape": list(self.input_shape),
+            "num_classes": self.num_classes,
+            "task": self.task,
             "citation": self.citation,
         }
 

@@ -55,7 +55,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
         return 0
     titles = {"space": "Search spaces", "strategy": "Strategies", "evaluator": "Evaluators",
-              "benchmark": "Benchmarks"}
+              "benchmark": "Benchmarks", "dataset": "Datasets"}
     for kind, entries in data.items():
         print(f"{titles.get(kind, kind)}:")
         width = max((len(e["name"]) for e in entries), default=0)
@@ -162,7 +162,9 @@ def build_parser(plugins_pm: Any = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    p = sub.add_parser("list", help="list installed spaces, strategies, evaluators, benchmarks")
+    p = sub.add_parser(
+        "list", help="list installed spaces, strategies, evaluators, benchmarks, datasets"
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--params", action="store_true", help="also list each plugin's parameters")
     p.set_defaults(handler=cmd_list)

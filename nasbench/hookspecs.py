@@ -49,6 +49,11 @@ def nasbench_register_benchmarks(registry: Registry) -> None:
 
 
 @hookspec
+def nasbench_register_datasets(registry: Registry) -> None:
+    """Add :class:`~nasbench.api.Dataset` subclasses with ``registry.add(cls)``."""
+
+
+@hookspec
 def nasbench_add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
     """Add sub-commands to the ``nasbench`` command line.
 

@@ -2,7 +2,7 @@
 
 ``load_plugins()`` builds a fresh :class:`pluggy.PluginManager`, loads every plugin from the
 ``nasbench`` entry-point group (built-ins included), and asks each to register its spaces,
-strategies, evaluators and benchmarks. Each registration remembers which distribution
+strategies, evaluators, benchmarks and datasets. Each registration remembers which distribution
 provided it; a second registration of a name is refused with both sources named.
 """
 
@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 import pluggy
 
 from nasbench import hookspecs
-from nasbench.api import Benchmark, Evaluator, SearchSpace, Strategy
+from nasbench.api import Benchmark, Dataset, Evaluator, SearchSpace, Strategy
 from nasbench.errors import ConfigError, UserError, available
 
 T = TypeVar("T")
@@ -121,6 +121,7 @@ class Plugins:
     strategies: Registry[Strategy]
     evaluators: Registry[Evaluator]
     benchmarks: Registry[Benchmark]
+    datasets: Registry[Dataset]
 
     def registries(self) -> dict[str, Registry[Any]]:
         return {
@@ -128,6 +129,7 @@ class Plugins:
             "strategy": self.strategies,
             "evaluator": self.evaluators,
             "benchmark": self.benchmarks,
+            "dataset": self.datasets,
         }
 
     def distributions(self) -> dict[str, str]:
@@ -161,6 +163,7 @@ _HOOKS = {
     "strategy": "nasbench_register_strategies",
     "evaluator": "nasbench_register_evaluators",
     "benchmark": "nasbench_register_benchmarks",
+    "dataset": "nasbench_register_datasets",
 }
 
 
@@ -181,6 +184,7 @@ def load_plugins(pm: pluggy.PluginManager | None = None) -> Plugins:
         "strategy": Registry("strategy", Strategy),
         "evaluator": Registry("evaluator", Evaluator),
         "benchmark": Registry("benchmark", Benchmark),
+        "dataset": Registry("dataset", Dataset),
     }
     sources = _sources(pm)
     for kind, hook_name in _HOOKS.items():
@@ -196,4 +200,5 @@ def load_plugins(pm: pluggy.PluginManager | None = None) -> Plugins:
         strategies=registries["strategy"],
         evaluators=registries["evaluator"],
         benchmarks=registries["benchmark"],
+        datasets=registries["dataset"],
     )
