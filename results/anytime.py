@@ -1,0 +1,177 @@
+"""Anytime performance: the report metric of each run's incumbent as the run goes on.
+
+After every trial the harness records the strategy's incumbent (``trials.parquet``, column
+``incumbent``); its report metric is the one measured when that architecture was evaluated in
+the run. A run's anytime curve is that value after each evaluation (or after each second of
+evaluation cost), held constant between changes and after the run ends. Curves of the seeds
+of one strategy are averaged, with a bootstrap band over seeds at every point (Lindauer &
+Hutter, JMLR 2020, best practice: compare strategies over time, not only at the end).
+
+The horizontal axis counts evaluations as the budget does: repeats of an architecture are
+free unless the study set ``count_repeats``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from nasbench.results.stats import (
+    BootstrapOptions,
+    percentile_interval,
+    resample_counts,
+    weighted_means,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from nasbench.results.schema import Results
+
+COST_POINTS = 200
+"""Points of the cost axis (spaced geometrically between the cheapest and the longest run)."""
+
+
+@dataclass(frozen=True)
+class AnytimeCurve:
+    """One strategy's mean incumbent metric, with its band, along an axis.
+
+    Attributes:
+        strategy: the strategy label.
+        metric: the report metric.
+        axis: ``evaluations`` or ``cost``.
+        x: the points of the axis.
+        mean, low, high: mean over seeds and its bootstrap band (``nan`` before any seed has
+            an incumbent).
+        n_runs: seeds averaged.
+    """
+
+    strategy: str
+    metric: str
+    axis: str
+    x: np.ndarray
+    mean: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    n_runs: int
+
+
+def incumbent_metric(trials: pd.DataFrame, metric: str) -> np.ndarray:
+    """Per trial row, ``metric`` of the run's incumbent after that trial (``nan`` if none).
+
+    The value is the one recorded at the incumbent's first successful evaluation in the run.
+    """
+    import pandas as pd
+
+    runs, _ = pd.factorize(trials["run_id"])
+    codes, _ = pd.factorize(pd.concat([trials["arch"], trials["incumbent"]], ignore_index=True))
+    n = len(trials)
+    arch_code, inc_code = codes[:n].astype(np.int64), codes[n:].astype(np.int64)
+    width = int(codes.max(initial=0)) + 1
+    runs = runs.astype(np.int64)
+    evaluated = ((trials["status"] == "ok") & ~trials["repeat"]).to_numpy()
+    key = runs[evaluated] * width + arch_code[evaluated]
+    values = trials[metric].to_numpy(dtype=np.float64)[evaluated]
+    key, first = np.unique(key, return_index=True)
+    values = values[first]
+    wanted = runs * width + inc_code
+    pos = np.clip(np.searchsorted(key, wanted), 0, max(key.size - 1, 0))
+    found = (inc_code >= 0) & (key.size > 0)
+    if key.size:
+        found &= key[pos] == wanted
+    out = np.full(n, np.nan)
+    out[found] = values[pos[found]]
+    return out
+
+
+def _evaluation_counts(trials: pd.DataFrame, count_repeats: bool) -> np.ndarray:
+    counted = np.ones(len(trials), dtype=np.int64) if count_repeats else (
+        ~trials["repeat"].to_numpy()).astype(np.int64)
+    return trials.assign(_c=counted).groupby("run_id", sort=False)["_c"].cumsum().to_numpy()
+
+
+def _hold(matrix: np.ndarray) -> np.ndarray:
+    """Carry each row's last finite value forward over later ``nan`` entries."""
+    finite = np.isfinite(matrix)
+    idx = np.where(finite, np.arange(matrix.shape[1])[None, :], 0)
+    np.maximum.accumulate(idx, axis=1, out=idx)
+    held = np.take_along_axis(matrix, idx, axis=1)
+    seen = np.maximum.accumulate(finite, axis=1)
+    return np.where(seen, held, np.nan)
+
+
+def evaluation_matrix(trials: pd.DataFrame, values: np.ndarray, count_repeats: bool
+                      ) -> tuple[list[str], np.ndarray]:
+    """Runs x evaluations: the incumbent metric after the e-th evaluation of each run."""
+    import pandas as pd
+
+    run_codes, run_ids = pd.factorize(trials["run_id"])
+    counts = _evaluation_counts(trials, count_repeats)
+    last = np.r_[(run_codes[1:] != run_codes[:-1]) | (counts[1:] != counts[:-1]), True]
+    last &= counts > 0
+    matrix = np.full((len(run_ids), int(counts.max(initial=0))), np.nan)
+    matrix[run_codes[last], counts[last] - 1] = values[last]
+    return list(run_ids), _hold(matrix)
+
+
+def cost_matrix(trials: pd.DataFrame, values: np.ndarray, grid: np.ndarray
+                ) -> tuple[list[str], np.ndarray]:
+    """Runs x cost points: the incumbent metric once the run has spent each cost."""
+    import pandas as pd
+
+    run_codes, run_ids = pd.factorize(trials["run_id"])
+    cum = trials["cum_cost"].to_numpy(dtype=np.float64)
+    matrix = np.full((len(run_ids), grid.size), np.nan)
+    bounds = np.flatnonzero(np.r_[True, run_codes[1:] != run_codes[:-1], True])
+    for r, (lo, hi) in enumerate(itertools.pairwise(bounds)):
+        pos = np.searchsorted(cum[lo:hi], grid, side="right") - 1
+        ok = pos >= 0
+        matrix[r, ok] = values[lo:hi][pos[ok]]
+    return list(run_ids), _hold(matrix)
+
+
+def _band(matrix: np.ndarray, options: BootstrapOptions, *stream: str
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    with np.errstate(all="ignore"):
+        mean = np.nanmean(matrix, axis=0)
+    if matrix.shape[0] < 2:
+        return mean, np.full_like(mean, np.nan), np.full_like(mean, np.nan)
+    counts = resample_counts(options.generator(*stream), matrix.shape[0], options.resamples)
+    lo, hi = percentile_interval(weighted_means(counts, matrix), options.confidence)
+    return mean, lo, hi
+
+
+def anytime_curves(results: Results, metric: str, options: BootstrapOptions,
+                   axis: str = "evaluations") -> list[AnytimeCurve]:
+    """One curve per strategy of ``results`` (the baseline has no search, hence no curve).
+
+    Args:
+        axis: ``evaluations``, or ``cost`` (geometric grid of :data:`COST_POINTS` points; no
+            curves when the study's evaluations cost nothing, as with tables without times).
+    """
+    trials = results.trials
+    if trials is None or trials.empty:
+        return []
+    values = incumbent_metric(trials, metric)
+    count_repeats = bool(results.manifest.get("config", {}).get("budget", {})
+                         .get("count_repeats", False))
+    if axis == "cost":
+        positive = trials["cum_cost"][trials["cum_cost"] > 0]
+        if positive.empty:
+            return []
+        grid = np.geomspace(float(positive.min()), float(trials["cum_cost"].max()), COST_POINTS)
+    curves = []
+    for label, part in trials.groupby("strategy", sort=False):
+        idx = part.index.to_numpy()
+        pos = trials.index.get_indexer(idx)
+        if axis == "cost":
+            _, matrix = cost_matrix(part, values[pos], grid)
+            x = grid
+        else:
+            _, matrix = evaluation_matrix(part, values[pos], count_repeats)
+            x = np.arange(1, matrix.shape[1] + 1, dtype=np.float64)
+        mean, lo, hi = _band(matrix, options, results.manifest.get("config_hash", ""),
+                             "anytime", axis, str(label), metric)
+        curves.append(AnytimeCurve(str(label), metric, axis, x, mean, lo, hi, matrix.shape[0]))
+    return curves
