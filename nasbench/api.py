@@ -267,12 +267,20 @@ class SearchSpace(_Plugin):
 
     # -- sampling and neighbourhoods ----------------------------------------------------------
     def sample(self, rng: np.random.Generator) -> Architecture:
-        """An architecture drawn uniformly from the space."""
+        """An architecture drawn uniformly from the space.
+
+        Where decisions depend on earlier choices, the default walks :meth:`next_decision`
+        and draws each decision uniformly in turn (uniform per decision, as a controller
+        with constant logits samples).
+        """
         fixed = self.decisions()
-        if fixed is None:
-            raise NotImplementedError(f"{type(self).__name__} must implement sample")
         while True:
-            arch = tuple(int(rng.integers(len(d.choices))) for d in fixed)
+            if fixed is not None:
+                arch = tuple(int(rng.integers(len(d.choices))) for d in fixed)
+            else:
+                arch = ()
+                while (d := self.next_decision(arch)) is not None:
+                    arch = (*arch, int(rng.integers(len(d.choices))))
             if self.is_valid(arch):
                 return arch
 
@@ -283,13 +291,16 @@ class SearchSpace(_Plugin):
     def neighbours(self, arch: Architecture) -> list[Architecture]:
         """Every architecture one mutation away, in a deterministic order.
 
-        The default changes one decision of a fixed-decision space to each other choice.
+        The default changes one decision to each other choice and keeps the valid results
+        (where a decision shapes the ones after it, such as a depth, changing it alone rarely
+        gives a valid architecture).
         """
         fixed = self.decisions()
-        if fixed is None:
-            raise NotImplementedError(f"{type(self).__name__} must implement neighbours")
         out = []
-        for i, d in enumerate(fixed):
+        for i in range(len(arch)):
+            d = fixed[i] if fixed is not None else self.next_decision(arch[:i])
+            if d is None:
+                break
             for c in range(len(d.choices)):
                 if c != arch[i]:
                     other = (*arch[:i], c, *arch[i + 1 :])
@@ -302,7 +313,8 @@ class SearchSpace(_Plugin):
         """Raise :class:`InvalidArchitectureError` unless ``arch`` belongs to the space."""
         fixed = self.decisions()
         if fixed is None:
-            raise NotImplementedError(f"{type(self).__name__} must implement validate")
+            self._validate_walk(arch)
+            return
         if not isinstance(arch, tuple) or len(arch) != len(fixed):
             raise InvalidArchitectureError(
                 f"{self.name}: expected {len(fixed)} choices, got {arch!r}"
@@ -312,6 +324,27 @@ class SearchSpace(_Plugin):
                 raise InvalidArchitectureError(
                     f"{self.name}: decision {d.name} has {len(d.choices)} choices, got {c!r}"
                 )
+
+    def _validate_walk(self, arch: Architecture) -> None:
+        if not isinstance(arch, tuple):
+            raise InvalidArchitectureError(
+                f"{self.name}: expected a tuple of choices, got {arch!r}"
+            )
+        for i, c in enumerate(arch):
+            d = self.next_decision(arch[:i])
+            if d is None:
+                raise InvalidArchitectureError(
+                    f"{self.name}: {arch!r} has {len(arch) - i} choices too many"
+                )
+            if not isinstance(c, int) or not 0 <= c < len(d.choices):
+                raise InvalidArchitectureError(
+                    f"{self.name}: decision {d.name} has {len(d.choices)} choices, got {c!r}"
+                )
+        missing = self.next_decision(arch)
+        if missing is not None:
+            raise InvalidArchitectureError(
+                f"{self.name}: {arch!r} ends before decision {missing.name}"
+            )
 
     def is_valid(self, arch: Architecture) -> bool:
         try:

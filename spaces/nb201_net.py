@@ -15,11 +15,12 @@ zeros is the batch norm's shift), as in the benchmark's code.
 from __future__ import annotations
 
 import torch
-from nasbench.spaces.nb201 import EDGES, OPS
-from nasbench.spaces.ops import AvgPool3x3, ReLUConvBN
 from torch import nn
 
 from nasbench.api import Architecture
+
+from .nb201 import EDGES, OPS
+from .ops import AvgPool3x3, ReLUConvBN
 
 
 def edge_op(op: str, channels: int) -> nn.Module:

@@ -45,7 +45,7 @@ def fit() -> Callable[..., tuple[float, float]]:
     """
 
     def run(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, steps: int = 15,
-            lr: float = 0.05) -> tuple[float, float]:
+            lr: float = 0.05, clip: float | None = None) -> tuple[float, float]:
         torch.manual_seed(0)
         model.train()
         opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
@@ -56,6 +56,8 @@ def fit() -> Callable[..., tuple[float, float]]:
             if first is None:
                 first = loss.item()
             loss.backward()
+            if clip is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
             opt.step()
         with torch.no_grad():
             last = _loss(model, x, y).item()
