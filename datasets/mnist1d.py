@@ -24,7 +24,8 @@ class Mnist1dDataset(Dataset):
     input_shape: ClassVar[tuple[int, ...]] = (LENGTH, 1)
     num_classes: ClassVar[int] = 10
     citation: ClassVar[str] = (
-        "Greydanus, Scaling down deep learning, arXiv:2011.14439 (2020); github.com/greydanus/mnist1d"
+        "Greydanus, Scaling down deep learning, arXiv:2011.14439 (2020); "
+        "github.com/greydanus/mnist1d"
     )
     slow_to_load: ClassVar[bool] = True
 

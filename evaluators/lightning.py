@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from nasbench import seeding
 from nasbench.api import (
     Dataset,
     EvalResult,
@@ -77,8 +78,6 @@ def _metric_infos(task: str) -> dict[str, MetricInfo]:
                                 doc="test cross-entropy after training"),
         "train_loss": MetricInfo("train", higher_is_better=False,
                                  doc="mean training loss over the last epoch"),
-        "train_seconds": MetricInfo("other", higher_is_better=False, unit="s",
-                                    doc="measured training time"),
         "params": MetricInfo("other", higher_is_better=False,
                              doc="parameters of the network (auxiliary head excluded)"),
         "flops": MetricInfo("other", higher_is_better=False, unit="MACs",
@@ -182,7 +181,8 @@ class LightningEvaluator(Evaluator):
         self._data = data.to(self._fabric.device)
         self._dataset_name = context.dataset
         if p.drop_path_prob:
-            probe = self._network(space, space.sample(_probe_rng()), device="meta")
+            arch = space.sample(seeding.generator(context.root_seed, "probe", space.name))
+            probe = self._network(space, arch, device="meta")
             if not hasattr(probe, "drop_path_prob"):
                 raise ConfigError(
                     "evaluator.drop_path_prob",
@@ -248,8 +248,7 @@ class LightningEvaluator(Evaluator):
         }
         if outcome.diverged is not None:
             return EvalResult({}, cost, "diverged", outcome.diverged, info)
-        values = {**outcome.metrics, "train_seconds": outcome.train_seconds,
-                  "params": float(n_params), "flops": float(flops)}
+        values = {**outcome.metrics, "params": float(n_params), "flops": float(flops)}
         if data.vocab_size is not None:
             values["valid_ppl"] = _perplexity(values["valid_loss"])
             values["test_ppl"] = _perplexity(values["test_loss"])
@@ -265,12 +264,6 @@ def _perplexity(loss: float) -> float:
     import math
 
     return math.exp(loss) if loss < 700 else math.inf
-
-
-def _probe_rng() -> Any:
-    import numpy as np
-
-    return np.random.default_rng(0)
 
 
 @hookimpl

@@ -3,8 +3,10 @@
 For every strategy x repetition seed (a *run*) the harness alternates ``strategy.ask()``,
 ``evaluator.evaluate()`` and ``strategy.tell()`` until the run's budget ends, appending each
 finished trial to the run's log. It alone connects strategies and evaluators and alone writes
-results. After the searches it evaluates the random-sampling baseline, and once every run is
-done it consolidates ``trials.parquet`` and ``runs.parquet``.
+results. After the searches it evaluates the random-sampling baseline; when the study declares
+a final protocol, it then evaluates every run's incumbent and every baseline architecture under
+it (:mod:`nasbench.final`). Once every run is done it consolidates ``trials.parquet`` and
+``runs.parquet`` (and ``final.parquet``).
 
 Resuming: a run's log holds every finished trial; its checkpoint holds the strategy's state
 and random generator at some earlier trial. On resume the harness restores the checkpoint and
@@ -43,6 +45,7 @@ from nasbench.api import (
     Trial,
 )
 from nasbench.errors import ResumeError, UserError
+from nasbench.final import FINAL_COLUMNS, final_columns, final_summary, read_final_log
 from nasbench.protocol import BASELINE_LABEL, Study
 from nasbench.registry import Plugins, load_plugins
 from nasbench.store import (
@@ -128,9 +131,14 @@ class Session:
             data_dir=study.data_dir,
             cache_dir=directory / "cache",
             threads=threads,
+            root_seed=study.root_seed,
         )
         self.wanted = self.context.wanted_metrics
         self.evaluator.setup(self.space, self.context)
+        self.final_evaluator: Evaluator | None = study.make_final_evaluator(plugins)
+        if self.final_evaluator is not None:
+            self.final_evaluator.check(self.space, study.dataset, study.data_dir)
+            self.final_evaluator.setup(self.space, self.context)
         hook = plugins.manager.hook.nasbench_trial_finished
         self.observer: Callable[..., Any] | None = hook if hook.get_hookimpls() else None
         self._valid: set[Architecture] = set()
@@ -155,11 +163,15 @@ class Session:
         key = self.space.arch_key(arch)
         return seeding.int_seed(self.study.root_seed, "evaluator", rep_seed, key)
 
-    def evaluate(self, trial: Trial, eval_seed: int) -> tuple[_Cached, float]:
-        """Evaluate, turning a plugin's exception into a failed result; returns wall time."""
+    def evaluate(self, trial: Trial, eval_seed: int, *,
+                 final: bool = False) -> tuple[_Cached, float]:
+        """Evaluate (under the final protocol if ``final``), turning a plugin's exception into a
+        failed result; returns wall time."""
+        evaluator = self.final_evaluator if final else self.evaluator
+        assert evaluator is not None
         t0 = time.perf_counter()
         try:
-            result = self.evaluator.evaluate(
+            result = evaluator.evaluate(
                 self.space, trial, seed=eval_seed, fidelity=trial.fidelity
             )
         except (UserError, KeyboardInterrupt):
@@ -175,6 +187,8 @@ class Session:
 
     def close(self) -> None:
         self.evaluator.close()
+        if self.final_evaluator is not None:
+            self.final_evaluator.close()
 
 
 def log_path(directory: Path, run_id: str) -> Path:
@@ -460,6 +474,10 @@ def execute(
                 on_trials(1)
         else:
             summary = RunExecutor(session, spec, log, records).execute(on_trials)
+        if session.final_evaluator is not None:
+            incumbent = summary["incumbent"]
+            arch = session.space.from_string(incumbent) if incumbent is not None else None
+            summary.update(final_summary(session, spec, arch, on_trials))
         log.finish(summary)
         if records:  # a checkpoint exists only beside a log with trials in it
             _state_path(session.directory, spec.run_id).unlink(missing_ok=True)
@@ -526,6 +544,11 @@ def build_manifest(study: Study, plugins: Plugins, command: str | None) -> dict[
     seeds["evaluator"] = (
         "int_seed(root, 'evaluator', repetition seed, arch_key) for every evaluation"
     )
+    if study.final is not None:
+        seeds["final"] = (
+            "int_seed(root, 'final', repetition seed, arch_key, repeat) for every final "
+            "evaluation"
+        )
     return {
         "study": study.name,
         "status": "running",
@@ -575,9 +598,10 @@ class _Progress:
 
 
 def _expected_trials(study: Study, spec: RunSpec) -> int:
+    final = study.final.repeats if study.final is not None else 0
     if spec.is_baseline:
-        return 1
-    return study.budget.evaluations or 1
+        return 1 + final
+    return (study.budget.evaluations or 1) + final
 
 
 def run_study(
@@ -633,7 +657,8 @@ def _worker_init(study: Study, directory: Path, threads: int) -> None:
 def _worker_run(spec: RunSpec) -> tuple[str, int]:
     assert _WORKER is not None
     summary, _ = execute(_WORKER, spec)
-    return spec.run_id, (summary or {}).get("n_trials", 0)
+    summary = summary or {}
+    return spec.run_id, summary.get("n_trials", 0) + summary.get("final_repeats", 0)
 
 
 def _run_in_pool(study: Study, directory: Path, todo: list[RunSpec], bar: _Progress,
@@ -771,7 +796,14 @@ def consolidate(
     summaries: list[dict[str, Any]],
     logs: dict[str, list[dict[str, Any]]],
 ) -> None:
-    """Write ``trials.parquet`` and ``runs.parquet`` from the run logs and summaries."""
+    """Write ``trials.parquet`` and ``runs.parquet`` (and ``final.parquet``) from the run logs
+    and summaries.
+
+    With a final protocol, a run's report-metric columns hold its final figures (the mean over
+    the final repeats), ``search.<metric>`` the same metrics under the search protocol, and
+    ``final.*`` the final protocol's bookkeeping.
+    """
+    specs = list(specs)
     meta = {"study": study.name, "config_hash": study.config_hash,
             "search_metric": study.search_metric, "report_metrics": list(study.report_metrics)}
     metric_names = list(study.report_metrics)
@@ -796,13 +828,33 @@ def consolidate(
         row = {k: s.get(k) for k in RUN_COLUMNS}
         for m in metric_names:
             row[m] = s["metrics"].get(m)
+        if study.final is not None:
+            for m in metric_names:
+                row[f"search.{m}"] = row[m]
+                row[m] = s["final_metrics"].get(m)
         row["incumbent_evaluated"] = s.get("incumbent_evaluated", False)
         row["wall_time"] = s.get("wall_time")
+        if study.final is not None:
+            row.update({"final.search_metric": s["final_search_metric"],
+                        "final.repeats": s["final_repeats"],
+                        "final.n_failed": s["final_n_failed"], "final.cost": s["final_cost"]})
         run_rows.append(row)
-    run_cols = columns_from_records(run_rows, (*RUN_COLUMNS, *metric_names))
-    for col in ("search_metric", *metric_names):
+    search_names = [f"search.{m}" for m in metric_names] if study.final is not None else []
+    run_cols = columns_from_records(run_rows, (*RUN_COLUMNS, *metric_names, *search_names))
+    float_cols = ["search_metric", *metric_names, *search_names]
+    if study.final is not None:
+        float_cols.append("final.search_metric")
+    for col in float_cols:
         run_cols[col] = _floats(run_cols[col])
     write_table(directory / "runs.parquet", run_cols, meta)
+
+    if study.final is not None:
+        parts = [final_columns(space, study, spec, read_final_log(directory, spec.run_id))
+                 for spec in specs]
+        final_cols = _concat(parts, (*FINAL_COLUMNS, *metric_names))
+        for col in ("search_metric", *metric_names):
+            final_cols[col] = _floats(final_cols[col])
+        write_table(directory / "final.parquet", final_cols, meta)
 
     manifest_path = directory / "manifest.json"
     manifest = read_json(manifest_path)

@@ -32,6 +32,11 @@ Config layout::
     [baseline]                 # random sampling (Yang et al.)
     samples = 100              # default: one per seed
 
+    [final]                    # optional: retrain after the search (Yang et al.)
+    repeats = 3                # training seeds per architecture
+    [final.evaluator]          # the final protocol: overrides of [evaluator]'s parameters
+    epochs = 50                # (or name = "..." and the parameters of another evaluator)
+
     [[strategies]]
     name = "aging_evolution"
     label = "ae"               # optional, defaults to name; unique
@@ -61,7 +66,7 @@ BASELINE_LABEL = "random_sampling"
 """Label of the random-sampling baseline's rows."""
 
 _LABEL = re.compile(r"^[a-z][a-z0-9_]*$")
-_SECTIONS = ("study", "space", "evaluator", "budget", "baseline", "strategies")
+_SECTIONS = ("study", "space", "evaluator", "budget", "baseline", "final", "strategies")
 _EVALUATOR_KEYS = ("name", "dataset", "search_metric", "report_metrics")
 
 
@@ -78,6 +83,22 @@ class StrategySpec(PluginSpec):
     """A strategy of the study; ``label`` names its rows in the results."""
 
     label: str = ""
+
+
+@dataclass(frozen=True)
+class FinalSpec:
+    """The final protocol: how, after the search, every run's incumbent and every architecture
+    of the random-sampling baseline are trained again and measured (Yang et al., 2020).
+
+    Attributes:
+        evaluator: the final evaluator and its params (by default the study's evaluator with
+            the ``[final.evaluator]`` overrides applied).
+        repeats: evaluations per architecture, each with its own seed; their mean is the
+            architecture's final figure.
+    """
+
+    evaluator: PluginSpec
+    repeats: int
 
 
 @dataclass(frozen=True)
@@ -100,6 +121,8 @@ class Study:
     data_dir: Path | None
     resolved: Mapping[str, Any] = field(repr=False)
     source: Path | None = None
+    final: FinalSpec | None = None
+    """The final protocol, when the study declares one."""
 
     @property
     def config_hash(self) -> str:
@@ -111,6 +134,15 @@ class Study:
 
     def make_evaluator(self, plugins: Plugins) -> Evaluator:
         evaluator = plugins.evaluators.get(self.evaluator.name)(self.evaluator.params)
+        evaluator.bind_plugins(plugins)
+        return evaluator
+
+    def make_final_evaluator(self, plugins: Plugins) -> Evaluator | None:
+        """The evaluator of the final protocol, or ``None`` when the study has none."""
+        if self.final is None:
+            return None
+        spec = self.final.evaluator
+        evaluator = plugins.evaluators.get(spec.name)(spec.params)
         evaluator.bind_plugins(plugins)
         return evaluator
 
@@ -336,6 +368,10 @@ def study_from_dict(
     else:
         raise ConfigError("baseline.samples", f"expected a positive integer, got {samples!r}")
 
+    # -- final protocol ------------------------------------------------------------------------
+    final = _final(raw, plugins, space, ev_name, ev_t, dataset, data_dir,
+                   {m: metrics[m] for m in (search_metric, *report_metrics)})
+
     # -- strategies ----------------------------------------------------------------------------
     strategies_raw = raw.get("strategies")
     if not isinstance(strategies_raw, list) or not strategies_raw:
@@ -405,6 +441,12 @@ def study_from_dict(
             {"name": s.name, "label": s.label, **params_to_dict(s.params)} for s in strategies
         ],
     }
+    if final is not None:
+        resolved["final"] = {
+            "repeats": final.repeats,
+            "evaluator": {"name": final.evaluator.name,
+                          **params_to_dict(final.evaluator.params)},
+        }
     return Study(
         name=name,
         root_seed=root_seed,
@@ -422,7 +464,66 @@ def study_from_dict(
         data_dir=data_dir,
         resolved=copy.deepcopy(resolved),
         source=source,
+        final=final,
     )
+
+
+def _final(raw: Mapping[str, Any], plugins: Plugins, space: SearchSpace, ev_name: str,
+           ev_t: Mapping[str, Any], dataset: str, data_dir: Path | None,
+           metrics: Mapping[str, MetricInfo]) -> FinalSpec | None:
+    """The ``[final]`` table: a final protocol measuring the study's metrics on its dataset."""
+    if "final" not in raw:
+        return None
+    table = _table(raw, "final", required=False)
+    for key in table:
+        if key not in ("repeats", "evaluator"):
+            raise ConfigError(
+                f"final.{key}", "unknown key",
+                "Known keys: repeats, evaluator (a table of the final protocol's parameters).",
+            )
+    repeats = table.get("repeats", 1)
+    if not isinstance(repeats, int) or isinstance(repeats, bool) or repeats < 1:
+        raise ConfigError("final.repeats", f"expected a positive integer, got {repeats!r}")
+    overrides = table.get("evaluator", {})
+    if not isinstance(overrides, Mapping):
+        raise ConfigError("final.evaluator", f"must be a table, got {overrides!r}",
+                          "Write it as [final.evaluator].")
+    for key in _EVALUATOR_KEYS[1:]:
+        if key in overrides:
+            raise ConfigError(
+                f"final.evaluator.{key}",
+                "is the study's: the final protocol measures the same metrics on the same data",
+                "Remove it.",
+            )
+    name = overrides.get("name", ev_name)
+    cls = plugins.evaluators.get(name, "final.evaluator.name")
+    raw_params = {k: v for k, v in overrides.items() if k != "name"}
+    if name == ev_name:
+        inherited = {k: v for k, v in ev_t.items() if k not in _EVALUATOR_KEYS}
+        raw_params = {**inherited, **raw_params}
+    params = build_params(cls.Params, raw_params, "final.evaluator")
+    evaluator = cls(params)
+    evaluator.bind_plugins(plugins)
+    try:
+        evaluator.check(space, dataset, data_dir)
+    except DataNotFoundError as err:
+        raise ConfigError("final.evaluator", str(err)) from None
+    offered = evaluator.datasets()
+    if offered and dataset not in offered:
+        raise ConfigError("final.evaluator.name",
+                          f"'{name}' cannot evaluate on the study's dataset '{dataset}'",
+                          f"Available: {available(offered)}.")
+    final_metrics = evaluator.metrics(dataset)
+    for metric, info in metrics.items():
+        got = final_metrics.get(metric)
+        if got is None or got.higher_is_better != info.higher_is_better:
+            raise ConfigError(
+                "final.evaluator.name",
+                f"'{name}' does not measure the study's metric '{metric}'",
+                f"Choose an evaluator that does; '{name}' measures "
+                f"{available(final_metrics)}.",
+            )
+    return FinalSpec(PluginSpec(name, params), repeats)
 
 
 def _budget(table: Mapping[str, Any], evaluator: Evaluator) -> Budget:

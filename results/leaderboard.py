@@ -6,6 +6,10 @@ is the mean of strategy m's final report metric over its seeds and Acc_r the mea
 architectures sampled uniformly from the same space and evaluated the same way (the
 ``random_sampling`` rows). Mean rank: within each repetition seed, strategies are ranked by the
 first report metric (1 = best, ties averaged), then ranks are averaged over seeds.
+
+With a final protocol (the study's ``[final]`` table), the report metrics are the final
+figures: every incumbent and every random sample trained again under that protocol, so RI
+compares like with like; the report metrics under the search protocol are shown beside them.
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ def leaderboard(results: Results) -> pd.DataFrame:
     for m in metrics:
         table[f"{m} mean"] = grouped[m].mean()
         table[f"{m} std"] = grouped[m].std(ddof=1)
+    if f"search.{metrics[0]}" in runs.columns:
+        table["search protocol mean"] = grouped[f"search.{metrics[0]}"].mean()
+        table["search protocol std"] = grouped[f"search.{metrics[0]}"].std(ddof=1)
     table["search mean"] = grouped["search_metric"].mean()
     table["search std"] = grouped["search_metric"].std(ddof=1)
     table["evaluations"] = grouped["n_evaluations"].mean()
@@ -88,7 +95,11 @@ def to_markdown(results: Results, table: pd.DataFrame) -> str:
         header.append(f"{metric} (mean ± std)")
     if has_ri:
         header += [f"RI {metric} %" for metric in metrics]
-    header += ["mean rank", f"search: {results.search_metric}", "evals"]
+    final = config.get("final")
+    header += ["mean rank"]
+    if final:
+        header.append(f"search protocol: {metrics[0]}")
+    header += [f"search: {results.search_metric}", "evals"]
     lines = [
         f"# Leaderboard: {results.study}",
         "",
@@ -106,8 +117,11 @@ def to_markdown(results: Results, table: pd.DataFrame) -> str:
             cells.append(f"{_fmt(row[f'{metric} mean'])} ± {_fmt(row[f'{metric} std'])}")
         if has_ri:
             cells += [_fmt(row[f"{metric} RI %"]) for metric in metrics]
+        cells.append(_fmt(row["mean rank"]))
+        if final:
+            cells.append(f"{_fmt(row['search protocol mean'])} ± "
+                         f"{_fmt(row['search protocol std'])}")
         cells += [
-            _fmt(row["mean rank"]),
             f"{_fmt(row['search mean'])} ± {_fmt(row['search std'])}",
             _fmt(row["evaluations"], 1),
         ]
@@ -120,6 +134,7 @@ def to_markdown(results: Results, table: pd.DataFrame) -> str:
         "mean_random (sign flipped for metrics where lower is better).",
         f"- mean rank: rank by `{metrics[0]}` within each seed (1 = best, ties averaged), "
         "averaged over the seeds every row shares.",
+        *([_final_note(config, metrics[0])] if final else []),
         "- Incumbents are chosen by the search metric only; report metrics are never seen by "
         "a strategy.",
         f"- Config hash `{m['config_hash'][:16]}`, nasbench {m['versions'].get('nasbench')}, "
@@ -127,6 +142,24 @@ def to_markdown(results: Results, table: pd.DataFrame) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _final_note(config: dict[str, Any], metric: str) -> str:
+    """What the final protocol changed from the search protocol, in one line."""
+    final = config["final"]
+    search, trained = config["evaluator"], final["evaluator"]
+    if trained["name"] == search["name"]:
+        changed = [f"{k} = {v!r}" for k, v in trained.items()
+                   if k != "name" and search.get(k) != v]
+        how = f"the search protocol with {', '.join(changed)}" if changed else (
+            "the search protocol")
+    else:
+        how = f"evaluator `{trained['name']}`"
+    return (
+        f"- Final protocol: every incumbent and every random sample evaluated again under "
+        f"{how}, {final['repeats']} time(s) with fresh seeds; report metrics are the means. "
+        f"`search protocol: {metric}` is the same metric under the search protocol."
+    )
 
 
 def write_leaderboard(results: Results) -> tuple[str, Any]:

@@ -146,7 +146,7 @@ def accepts(reads: str, dataset: type[Dataset]) -> bool:
     return reads in (dataset.data_kind, "vector")
 
 
-# -- loading, with a cache for slow sources ----------------------------------------------------------
+# -- loading, with a cache for slow sources ---------------------------------------------------
 def load_arrays(dataset: Dataset, data_dir: Path | None,
                 cache_dir: Path | None = None) -> DatasetArrays:
     """``dataset.load(data_dir)``, kept in ``cache_dir`` when the dataset is slow to load."""

@@ -82,10 +82,7 @@ class NetworkModule(pl.LightningModule):
             optimizer = cls(params, lr=r.lr, betas=(r.momentum, 0.999),
                             weight_decay=r.weight_decay)
         total = max(1, self.epochs * self.steps_per_epoch)
-        if r.schedule == "cosine":
-            factor = cosine(total, r.lr_min / r.lr)
-        else:
-            factor = constant
+        factor = cosine(total, r.lr_min / r.lr) if r.schedule == "cosine" else constant
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
         return {"optimizer": optimizer,
                 "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
