@@ -139,18 +139,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _, path = write_leaderboard(load_results(out, trials=False))
     print(f"Results: {out}")
     print(f"Leaderboard: {path}")
-    return 0
-
-
-# -- report ---------------------------------------------------------------------------------------
-def cmd_report(args: argparse.Namespace) -> int:
-    from nasbench.results.leaderboard import write_leaderboard
-    from nasbench.results.schema import load_results
-
-    for directory in args.dirs:
-        text, path = write_leaderboard(load_results(directory, trials=False))
-        print(text)
-        print(f"Written to {path}", file=sys.stderr)
+    print(f"Full report with figures: nasbench report {out}")
     return 0
 
 
@@ -184,9 +173,22 @@ def build_parser(plugins_pm: Any = None) -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(handler=cmd_run)
 
-    p = sub.add_parser("report", help="write and print the leaderboard of results directories")
-    p.add_argument("dirs", nargs="+", help="results directories")
-    p.set_defaults(handler=cmd_report)
+    from nasbench.results import commands
+
+    p = sub.add_parser("report", help="leaderboards, statistics, anytime curves and an HTML "
+                       "report of results directories")
+    commands.add_report_arguments(p)
+    p.set_defaults(handler=commands.cmd_report)
+
+    p = sub.add_parser("correlate", help="rank correlations between two scorings of "
+                       "architectures, or a ready-made correlation study")
+    commands.add_correlate_arguments(p)
+    p.set_defaults(handler=commands.cmd_correlate)
+
+    p = sub.add_parser("import", help="turn results nasbench did not produce into a results "
+                       "directory")
+    commands.add_import_arguments(p)
+    p.set_defaults(handler=commands.cmd_import)
 
     if plugins_pm is not None:
         plugins_pm.hook.nasbench_add_cli_commands(subparsers=sub)

@@ -2,7 +2,9 @@
 
 See ``docs/results.md`` for the full schema. Analysis code should go through
 :func:`load_results`, which checks that the directory is complete and returns the tables
-together with the manifest that explains them.
+together with the manifest that explains them. Directories made by ``nasbench import`` (results
+nasbench did not produce, see :mod:`nasbench.results.importers`) have the same layout without
+``trials.parquet``, and their manifest says where they came from.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nasbench.errors import UserError
+from nasbench.protocol import BASELINE_LABEL
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,6 +42,81 @@ class Results:
     def study(self) -> str:
         return self.manifest["study"]
 
+    @property
+    def config_hash(self) -> str:
+        return str(self.manifest.get("config_hash", ""))
+
+    @property
+    def imported(self) -> bool:
+        """Whether the tables were imported from results nasbench did not produce."""
+        return "imported" in self.manifest
+
+    @property
+    def paired_seeds(self) -> bool:
+        """Whether runs of different strategies with the same seed are paired.
+
+        In a nasbench study they are: the repetition seed fixes the evaluation seeds of every
+        strategy of that repetition. Imported results say so in their manifest.
+        """
+        return bool(self.manifest.get("paired_seeds", not self.imported))
+
+    def higher_is_better(self, metric: str) -> bool:
+        """Orientation of ``metric`` as the evaluator (or the import) declared it."""
+        return bool(self.manifest["metrics"][metric]["higher_is_better"])
+
+    def unit(self, metric: str) -> str:
+        return str(self.manifest["metrics"][metric].get("unit", ""))
+
+    @property
+    def strategies(self) -> list[str]:
+        """Strategy labels in config order, random-sampling rows last."""
+        declared = self.manifest.get("strategies") or [
+            s["label"] for s in self.manifest.get("config", {}).get("strategies", [])]
+        order = list(dict.fromkeys(declared))
+        order += [s for s in dict.fromkeys(self.runs["strategy"]) if s not in order]
+        baselines = set(self.counterparts.values())
+        return [s for s in order if s not in baselines] + [s for s in order if s in baselines]
+
+    @property
+    def counterparts(self) -> dict[str, str]:
+        """Strategy label -> the label of its random-sampling counterpart.
+
+        Every strategy of a nasbench study is compared with the study's random-sampling
+        baseline; imported results may give each method its own counterpart (Yang et al.
+        sample at random from each method's own space and train with its own protocol).
+        """
+        declared = self.manifest.get("counterparts")
+        labels = list(dict.fromkeys(self.runs["strategy"]))
+        if declared is not None:
+            return {k: v for k, v in declared.items() if k in labels and v in labels}
+        if BASELINE_LABEL not in labels:
+            return {}
+        return {label: BASELINE_LABEL for label in labels if label != BASELINE_LABEL}
+
+    def describe(self) -> dict[str, Any]:
+        """What a reader needs to trace a row back: directory, study, config, protocol."""
+        config = self.manifest.get("config", {})
+        evaluator = config.get("evaluator", {})
+        budget = config.get("budget", {})
+        limits = []
+        if budget.get("evaluations"):
+            limits.append(f"{budget['evaluations']} evaluations")
+        if budget.get("cost"):
+            limits.append(f"{budget['cost']:g} s of evaluation cost")
+        return {
+            "directory": str(self.directory),
+            "study": self.study,
+            "config_hash": self.config_hash,
+            "space": config.get("space", {}).get("name", ""),
+            "evaluator": evaluator.get("name", ""),
+            "dataset": evaluator.get("dataset", ""),
+            "search_metric": self.manifest.get("search_metric") or "",
+            "budget": " or ".join(limits),
+            "seeds": len(config.get("study", {}).get("seeds", [])) or int(
+                self.runs["seed"].nunique()),
+            "source": (self.manifest.get("imported") or {}).get("citation", ""),
+        }
+
 
 def load_results(directory: str | Path, *, trials: bool = True) -> Results:
     """Load ``runs.parquet`` (and ``trials.parquet``) with the manifest of ``directory``.
@@ -63,5 +141,14 @@ def load_results(directory: str | Path, *, trials: bool = True) -> Results:
             f"with: nasbench run --resume --out {directory} <study.toml>"
         )
     runs = pd.read_parquet(runs_path)
-    trial_df = pd.read_parquet(directory / "trials.parquet") if trials else None
+    trials_path = directory / "trials.parquet"
+    trial_df = None
+    if trials and trials_path.is_file():
+        trial_df = pd.read_parquet(trials_path)
+    elif trials and "imported" not in manifest:
+        raise UserError(
+            f"{directory} has no trials.parquet; it is not a complete nasbench results "
+            "directory. Finish the study with: nasbench run --resume --out "
+            f"{directory} <study.toml>"
+        )
     return Results(directory, manifest, runs, trial_df)
