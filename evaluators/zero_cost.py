@@ -12,9 +12,11 @@ How proxies are used. A study has one evaluator, and every metric of this one is
 (split ``other``, larger predicts better), so:
 
 * as the evaluator of a study, a strategy searches on a proxy (``search_metric =
-  "synflow"``) and reports other proxies; what the architectures it found are really worth
-  comes from elsewhere: from a benchmark table (correlate the run's results with
-  ``nb201:cifar10/test_200ep``) or from training them (a ``lightning`` study over them);
+  "synflow"``); with ``benchmark = "nb201"`` the evaluator also looks up the test metrics of
+  that benchmark table for every architecture (never searchable: they are test metrics), so the
+  study reports the true accuracy of what a proxy-driven search found, and of the
+  random-sampling baseline, at zero-cost speed (``examples/zero_cost_nb201.toml``); in spaces
+  without a table, train the incumbents with a ``lightning`` study;
 * as scorings of a correlation study, a proxy is compared with ground truth on the same
   architectures: ``results:<dir>:<dataset>/<proxy>`` against a benchmark column, or the
   ready-made study over the 725 NAS-Bench-201 cells of NAS-Bench-Suite-Zero
@@ -33,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from nasbench.evaluators.tabular import TabularEvaluator, TabularParams
 
 from nasbench.api import (
     Dataset,
@@ -111,6 +115,9 @@ class ZeroCostParams(DataParams):
     threads: int | Literal["auto"] = param(
         1, doc="torch threads per evaluation; scores depend on it, so it is part of the "
         "protocol ('auto': the worker's share of the cores)", ge=1)
+    benchmark: str | None = param(
+        None, doc="also report this benchmark table's test metrics of every architecture "
+        "(e.g. nb201: the true accuracy a proxy-driven search found); never searchable")
 
     def check(self) -> None:
         if not self.proxies:
@@ -144,18 +151,27 @@ class ZeroCostEvaluator(Evaluator):
         self._y: torch.Tensor | None = None
         self._device: Any = None
         self._threads = 1
+        self._table: TabularEvaluator | None = None
+        self._table_metrics: tuple[str, ...] = ()
 
     def bind_plugins(self, plugins: Any) -> None:
         self._datasets = plugins.datasets
         self._spaces = plugins.spaces
+        if self.params.benchmark is not None:
+            self._table = TabularEvaluator(TabularParams(benchmark=self.params.benchmark))
+            self._table.bind_plugins(plugins)
 
     def datasets(self) -> tuple[str, ...]:
         return tuple(self._datasets.names()) if self._datasets is not None else ()
 
     def metrics(self, dataset: str) -> Mapping[str, MetricInfo]:
-        return {f"{dataset}/{name}": MetricInfo("other", True, PROXIES[name].unit,
-                                                doc=PROXIES[name].doc)
-                for name in self.params.proxies}
+        out = {f"{dataset}/{name}": MetricInfo("other", True, PROXIES[name].unit,
+                                               doc=PROXIES[name].doc)
+               for name in self.params.proxies}
+        if self._table is not None:
+            out.update({name: info for name, info in self._table.metrics(dataset).items()
+                        if info.split == "test"})
+        return out
 
     def _dataset_class(self, name: str) -> type[Dataset]:
         if self._datasets is None:
@@ -193,6 +209,11 @@ class ZeroCostEvaluator(Evaluator):
         space.resolve_size(p.size)
         if p.needs_data:
             dataset_cls().check(data_dir)
+        if self._table is not None:
+            try:
+                self._table.check(space, dataset, data_dir)
+            except ConfigError as err:
+                raise ConfigError("evaluator.benchmark", err.problem, err.fix) from None
 
     # -- set-up, once per process -----------------------------------------------------------------
     def setup(self, space: SearchSpace, context: EvaluatorContext) -> None:
@@ -213,6 +234,12 @@ class ZeroCostEvaluator(Evaluator):
         self._input_shape = declared_input_shape(dataset_cls, p, space.data_kind or "")
         if p.needs_data:
             self._load(space, dataset_cls(), context)
+        own = {f"{context.dataset}/{name}" for name in p.proxies}
+        self._table_metrics = tuple(m for m in context.wanted_metrics if m not in own)
+        if self._table is not None and self._table_metrics:
+            first, *rest = self._table_metrics
+            self._table.setup(space, EvaluatorContext(first.split("/", 1)[0], first,
+                                                      tuple(rest), data_dir=context.data_dir))
 
     def _load(self, space: SearchSpace, dataset: Dataset, context: EvaluatorContext) -> None:
         """Keep the training split, on the scoring device, to draw minibatches from."""
@@ -263,6 +290,11 @@ class ZeroCostEvaluator(Evaluator):
                                 "seconds_build": built}
         info.update({f"seconds_{name}": s for name, s in measured.seconds.items()})
         metrics = {f"{self._dataset_name}/{k}": v for k, v in measured.scores.items()}
+        if self._table is not None and self._table_metrics:
+            looked_up = self._table.evaluate(space, trial, seed=seed)
+            if looked_up.status != "ok":
+                return EvalResult.failure(looked_up.reason, cost=cost)
+            metrics.update(looked_up.metrics)
         return EvalResult(metrics, cost, "ok", "", info)
 
     def _minibatch(self, seed: int) -> tuple[torch.Tensor | None, torch.Tensor | None]:

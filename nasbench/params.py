@@ -51,9 +51,36 @@ def param(
     if isinstance(default, list):
         default = tuple(default)
     if isinstance(default, dict):
-        frozen = types.MappingProxyType(dict(default))
+        frozen = FrozenMap(default)
         return dataclasses.field(default_factory=lambda: frozen, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
+
+
+class FrozenMap(Mapping[str, Any]):
+    """A read-only mapping for table-valued params (e.g. a network's ``size``).
+
+    Unlike ``types.MappingProxyType`` it pickles, so params travel to worker processes.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data = dict(data)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> typing.Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({self._data!r})"
+
+    def __reduce__(self) -> tuple[type, tuple[dict[str, Any]]]:
+        return FrozenMap, (self._data,)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,7 +143,7 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
             raise ConfigError(key, f"expected a table, got {value!r}")
         args = get_args(tp)
         val_tp = args[1] if args else Any
-        return types.MappingProxyType(
+        return FrozenMap(
             {str(k): _convert(v, val_tp, f"{key}.{k}") for k, v in value.items()}
         )
     if tp is bool:

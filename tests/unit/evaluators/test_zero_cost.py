@@ -145,3 +145,29 @@ def test_a_minibatch_larger_than_the_training_split_is_refused(plugins, data_dir
     with pytest.raises(ConfigError, match=r"evaluator\.batch_size: asks for 64 examples, "
                        r"and the training split holds 40"):
         _ready(plugins, "digits", data_dir, train_samples=40, proxies=["snip"])
+
+
+def test_a_benchmark_table_reports_the_true_accuracy_beside_the_proxies(plugins,
+                                                                      data_dir: Path) -> None:
+    """With benchmark = "nb201" the evaluator adds NAS-Bench-201's test metrics, looked up,
+    so that a search on a proxy reports what it found; they cannot be searched on."""
+    from nasbench.evaluators.nb201_table import Nb201Benchmark
+
+    evaluator = _evaluator(plugins, proxies=["synflow"], size=SMALL, benchmark="nb201",
+                           device="cpu")
+    evaluator.check(SPACE, "digits", data_dir)
+    metrics = evaluator.metrics("digits")
+    assert "cifar10/test_200ep" in metrics and "cifar10/valid_12ep" not in metrics
+    context = EvaluatorContext("digits", "digits/synflow",
+                               ("cifar10/test_200ep", "cifar100/test_200ep"), data_dir=data_dir)
+    evaluator.setup(SPACE, context)
+    result = evaluator.evaluate(SPACE, Trial(CELL), seed=1)
+    table = Nb201Benchmark().load(data_dir, ("cifar10", "cifar100"))
+    for metric in ("cifar10/test_200ep", "cifar100/test_200ep"):
+        assert result.metrics[metric] == table.column(metric)[table.row(CELL)]
+    assert set(result.metrics) == {"digits/synflow", "cifar10/test_200ep", "cifar100/test_200ep"}
+    with pytest.raises(ConfigError, match="selecting on test data"):
+        _study(plugins, data_dir, search="cifar10/test_200ep", benchmark="nb201",
+               proxies=["synflow"])
+    with pytest.raises(ConfigError, match=r"evaluator\.benchmark: benchmark 'nbgraph' indexes"):
+        _study(plugins, data_dir, benchmark="nbgraph", proxies=["synflow", "params"])
