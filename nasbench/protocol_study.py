@@ -201,7 +201,7 @@ def nasbench_add_cli_commands(subparsers: Any) -> None:
         "protocols", help="evaluate the same architectures under several protocols (seeds, "
         "depths, training tricks) and compare their rankings and accuracies")
     p.add_argument("config", help="protocol-study file: a study plus [variants.NAME] tables "
-                   "(e.g. examples/protocols_nb201_digits.toml)")
+                   "(e.g. examples/protocols/nb201_digits.toml)")
     p.add_argument("--out", help="where the protocols' results and the report go (default "
                    "runs/<study name>); run again with the same --out to continue")
     p.add_argument("--workers", type=int, default=1,

@@ -103,7 +103,7 @@ def test_protocol_study_mistakes_are_config_errors(tmp_path: Path, plugins, text
 
 
 def test_the_example_protocol_study_is_valid(plugins) -> None:
-    protocols = load_protocol_study(ROOT / "examples" / "protocols_nb201_digits.toml", plugins)
+    protocols = load_protocol_study(ROOT / "examples" / "protocols" / "nb201_digits.toml", plugins)
     assert [p.name for p in protocols] == ["base", "depth", "tricks"]
     assert protocols[0].study.seeds == (0, 1)
     assert all(p.study.seeds == (0,) for p in protocols[1:])
