@@ -35,8 +35,6 @@ if TYPE_CHECKING:
 STUDY_NAME = "zero-cost-nb201"
 BENCHMARK_SHAPE = (3, 32, 32)
 """The input of NAS-Bench-201's CIFAR-10 network, which the published scores were computed on."""
-TRAIN_POOL = 10_000
-"""Training examples that minibatches are drawn from (a class-balanced subset)."""
 
 
 def published_cells(data_dir: Path | None) -> list[tuple[str, float]]:
@@ -77,7 +75,7 @@ def evaluator_table(dataset: str, plugins: Plugins, proxies: list[str], device: 
         "name": "zero_cost", "dataset": dataset, "search_metric": proxies[0],
         "report_metrics": proxies[1:] or proxies[:1], "proxies": proxies,
         "size": {"C": 16, "N": 5}, "flops_convention": "suite_zero", "device": device,
-        "threads": threads, "valid_samples": 64, "test_samples": 64,
+        "threads": threads, "valid_samples": 64, "test_samples": 64,  # unused: keep small
     }
     if shape[1:] != BENCHMARK_SHAPE[1:]:
         table["image_size"] = BENCHMARK_SHAPE[1]
@@ -94,8 +92,6 @@ def validation_study(plugins: Plugins, data_dir: Path | None, *, dataset: str,
 
     archs = spread_subset(published_cells(data_dir), cells)
     evaluator = evaluator_table(dataset, plugins, proxies, device, threads)
-    if plugins.datasets.get(dataset).task == "classification":
-        evaluator["train_samples"] = TRAIN_POOL if dataset != "digits" else "all"
     raw = {
         "study": {"name": f"{STUDY_NAME}-{dataset}", "seed": seed, "seeds": [0],
                   **({"data_dir": str(data_dir)} if data_dir is not None else {})},
