@@ -38,10 +38,12 @@ def canonical_dag_key(labels: Sequence[str], inputs: Inputs, fixed: int = 0) -> 
     for v, edges in enumerate(inputs):
         for u, edge in edges:
             outputs[u].append((v, edge))
-    ins = [sorted(e, key=lambda p: (p[1], p[0])) for e in inputs]
+    search = _Search(labels, [sorted(e, key=lambda p: (p[1], p[0])) for e in inputs],
+                     [sorted(e, key=lambda p: (p[1], p[0])) for e in outputs])
     initial = [(i, labels[i]) if i < fixed else (fixed, labels[i]) for i in range(n)]
-    colours = _refine(_rank(initial), ins, outputs)
-    return _search(colours, labels, ins, outputs)
+    search.run(search.refine(_rank(initial)), ())
+    assert search.best is not None
+    return search.best
 
 
 def _rank(signatures: Sequence[object]) -> list[int]:
@@ -49,46 +51,82 @@ def _rank(signatures: Sequence[object]) -> list[int]:
     return [order[s] for s in signatures]
 
 
-def _refine(colours: list[int], ins: Inputs, outs: Inputs) -> list[int]:
-    while True:
-        signatures = [
-            (colours[v],
-             tuple(sorted((e, colours[u]) for u, e in ins[v])),
-             tuple(sorted((e, colours[w]) for w, e in outs[v])))
-            for v in range(len(colours))
-        ]
-        refined = _rank(signatures)
-        if len(set(refined)) == len(set(colours)):
-            return refined
-        colours = refined
+class _Search:
+    """Individualisation-refinement over colourings, pruned by the automorphisms it finds.
 
+    Two leaves with equal certificates give an automorphism (node at position i of one ->
+    node at position i of the other). At a search node, a candidate in the same orbit as one
+    already tried, under the found automorphisms that fix the individualised nodes, leads to
+    the same certificates and is skipped; so are exact twins (same labelled neighbours).
+    """
 
-def _search(colours: list[int], labels: Sequence[str], ins: Inputs, outs: Inputs) -> str:
-    classes: dict[int, list[int]] = {}
-    for v, c in enumerate(colours):
-        classes.setdefault(c, []).append(v)
-    ambiguous = [members for _, members in sorted(classes.items()) if len(members) > 1]
-    if not ambiguous:
-        return _certificate(colours, labels, ins)
-    best: str | None = None
-    seen_twins: set[tuple[object, ...]] = set()
-    for v in ambiguous[0]:
-        twin_key = (tuple(ins[v]), tuple(sorted(outs[v])))
-        if twin_key in seen_twins:
-            continue
-        seen_twins.add(twin_key)
-        split = _rank([(c, 0 if u == v else 1) for u, c in enumerate(colours)])
-        key = _search(_refine(split, ins, outs), labels, ins, outs)
-        if best is None or key < best:
-            best = key
-    assert best is not None
-    return best
+    def __init__(self, labels: Sequence[str], ins: Inputs, outs: Inputs) -> None:
+        self.labels, self.ins, self.outs = labels, ins, outs
+        self.best: str | None = None
+        self.best_order: list[int] = []
+        self.automorphisms: list[list[int]] = []
 
+    def refine(self, colours: list[int]) -> list[int]:
+        while True:
+            signatures = [
+                (colours[v],
+                 tuple(sorted((e, colours[u]) for u, e in self.ins[v])),
+                 tuple(sorted((e, colours[w]) for w, e in self.outs[v])))
+                for v in range(len(colours))
+            ]
+            refined = _rank(signatures)
+            if len(set(refined)) == len(set(colours)):
+                return refined
+            colours = refined
 
-def _certificate(colours: list[int], labels: Sequence[str], ins: Inputs) -> str:
-    order = sorted(range(len(colours)), key=colours.__getitem__)
-    position = {v: i for i, v in enumerate(order)}
-    return ";".join(
-        labels[v] + "<" + ",".join(sorted(f"{e}@{position[u]}" for u, e in ins[v]))
-        for v in order
-    )
+    def run(self, colours: list[int], prefix: tuple[int, ...]) -> None:
+        classes: dict[int, list[int]] = {}
+        for v, c in enumerate(colours):
+            classes.setdefault(c, []).append(v)
+        ambiguous = [members for _, members in sorted(classes.items()) if len(members) > 1]
+        if not ambiguous:
+            self._leaf(colours)
+            return
+        tried: list[int] = []
+        twins: set[tuple[object, ...]] = set()
+        for v in ambiguous[0]:
+            twin_key = (tuple(self.ins[v]), tuple(self.outs[v]))
+            if twin_key in twins or self._equivalent(v, tried, prefix):
+                continue
+            twins.add(twin_key)
+            tried.append(v)
+            split = _rank([(c, 0 if u == v else 1) for u, c in enumerate(colours)])
+            self.run(self.refine(split), (*prefix, v))
+
+    def _leaf(self, colours: list[int]) -> None:
+        order = sorted(range(len(colours)), key=colours.__getitem__)
+        position = {v: i for i, v in enumerate(order)}
+        certificate = ";".join(
+            self.labels[v] + "<" + ",".join(sorted(f"{e}@{position[u]}" for u, e in self.ins[v]))
+            for v in order
+        )
+        if self.best is None or certificate < self.best:
+            self.best, self.best_order = certificate, order
+        elif certificate == self.best:
+            mapping = [0] * len(order)
+            for a, b in zip(self.best_order, order, strict=True):
+                mapping[a] = b
+            self.automorphisms.append(mapping)
+
+    def _equivalent(self, v: int, tried: list[int], prefix: tuple[int, ...]) -> bool:
+        """Whether an automorphism fixing ``prefix`` maps ``v`` to a tried candidate."""
+        if not tried:
+            return False
+        parent = list(range(len(self.labels)))
+
+        def root(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for gamma in self.automorphisms:
+            if all(gamma[p] == p for p in prefix):
+                for a, b in enumerate(gamma):
+                    parent[root(a)] = root(b)
+        return any(root(v) == root(u) for u in tried)

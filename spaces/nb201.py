@@ -19,7 +19,7 @@ benchmark's own.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -38,6 +38,24 @@ EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2
 
 _OP_INDEX = {op: i for i, op in enumerate(OPS)}
 _DECISIONS = tuple(Decision(f"edge_{j}<-{i}", OPS) for i, j in EDGES)
+
+NASLIB_OPS: tuple[str, ...] = (
+    "skip_connect", "none", "nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3"
+)
+"""Operation order of NASLib's NAS-Bench-201 encoding."""
+NASLIB_EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
+"""(source, target) of each position in NASLib's NAS-Bench-201 encoding."""
+
+
+def from_naslib(ops: Sequence[int]) -> Architecture:
+    """The cell NASLib writes as six op indices (NAS-Bench-Suite-Zero's keys, e.g.
+    ``(0, 2, 3, 2, 3, 1)``), on its own edge and operation orders."""
+    if len(ops) != len(NASLIB_EDGES) or not all(0 <= o < len(NASLIB_OPS) for o in ops):
+        raise InvalidArchitectureError(
+            f"nb201: a NASLib cell is six op indices in 0..4, got {tuple(ops)!r}"
+        )
+    by_edge = {edge: NASLIB_OPS[o] for edge, o in zip(NASLIB_EDGES, ops, strict=True)}
+    return tuple(_OP_INDEX[by_edge[edge]] for edge in EDGES)
 
 
 @cache

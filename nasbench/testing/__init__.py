@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from nasbench.testing.conformance import (
     check_evaluator,
+    check_network,
     check_space,
     check_strategy,
     hashed_objective,
 )
 
-__all__ = ["check_evaluator", "check_space", "check_strategy", "hashed_objective"]
+__all__ = ["check_evaluator", "check_network", "check_space", "check_strategy",
+           "hashed_objective"]

@@ -128,7 +128,8 @@ def check_space(space: SearchSpace, *, samples: int = 200, seed: int = 0) -> Non
     Samples are valid and round-trip through the string format with a stable key; mutations
     are valid and differ from their parent; neighbours are valid, distinct and one step away;
     the decision walk matches the architectures' length; enumeration, where declared, yields
-    ``size()`` distinct valid architectures.
+    ``size()`` distinct valid architectures; networks, where declared, follow
+    :func:`check_network`.
     """
     rng = np.random.default_rng(seed)
     for _ in range(samples):
@@ -158,6 +159,8 @@ def check_space(space: SearchSpace, *, samples: int = 200, seed: int = 0) -> Non
     for n in neighbours:
         space.validate(n)
         assert n != arch
+    if "build" in space.capabilities:
+        check_network(space, seed=seed)
     if "enumerate" in space.capabilities:
         archs = list(space.enumerate())
         assert len(archs) == space.size(), (
@@ -165,6 +168,49 @@ def check_space(space: SearchSpace, *, samples: int = 200, seed: int = 0) -> Non
             f"{space.size()}"
         )
         assert len(set(archs)) == len(archs), f"{space.name}: enumerate() repeats itself"
+
+
+_EXAMPLE_INPUTS = {"image": (3, 12, 12), "sequence": (6, 3), "vector": (10,)}
+
+
+def check_network(space: SearchSpace, *, samples: int = 2, seed: int = 0) -> None:
+    """The network rules of the contract, for spaces with the capability ``build``.
+
+    The space declares a known ``data_kind``; networks of sampled architectures, built with
+    the default sizes, map a batch shaped ``(batch, *input_shape)`` to logits
+    ``(batch, num_classes)`` in evaluation mode (and to logits, or logits and auxiliary
+    logits, in training mode); an unknown size key is a ``ConfigError``.
+    """
+    import torch
+
+    from nasbench.errors import ConfigError
+
+    assert space.data_kind in _EXAMPLE_INPUTS, (
+        f"{space.name}: data_kind must be one of {sorted(_EXAMPLE_INPUTS)}, got "
+        f"{space.data_kind!r}"
+    )
+    shape = _EXAMPLE_INPUTS[space.data_kind]
+    rng = np.random.default_rng(seed)
+    for _ in range(samples):
+        arch = space.sample(rng)
+        torch.manual_seed(seed)
+        net = space.build(arch, input_shape=shape, num_classes=3, **space.size_defaults())
+        x = torch.randn(2, *shape)
+        with torch.no_grad():
+            logits = net.eval()(x)
+            assert tuple(logits.shape) == (2, 3), (
+                f"{space.name}: network of {space.to_string(arch)!r} gave {tuple(logits.shape)} "
+                f"logits in evaluation mode, expected (2, 3)"
+            )
+            out = net.train()(x)
+        for t in out if isinstance(out, tuple) else (out,):
+            assert tuple(t.shape) == (2, 3), f"{space.name}: training output {tuple(t.shape)}"
+    try:
+        space.build(arch, input_shape=shape, num_classes=3, no_such_size_key=1)
+    except ConfigError:
+        pass
+    else:
+        raise AssertionError(f"{space.name}: build() accepted an unknown size key")
 
 
 def check_evaluator(evaluator: Any, space: SearchSpace, context: EvaluatorContext,

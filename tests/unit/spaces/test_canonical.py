@@ -82,3 +82,20 @@ def test_fixed_nodes_are_not_interchangeable() -> None:
     labels = ["in0", "in1", "n"]
     assert canonical_dag_key(labels, [[], [], [(0, "x")]], fixed=2) != canonical_dag_key(
         labels, [[], [], [(1, "x")]], fixed=2)
+
+
+def test_symmetric_graphs_are_keyed_through_their_automorphisms() -> None:
+    """Eight identical two-layer branches: 8! orderings collapse under automorphism pruning."""
+    chains = 8
+    labels = ["img"] + ["a"] * chains + ["b"] * chains
+    inputs = [[]] + [[(0, "")] for _ in range(chains)] + [[(1 + i, "")] for i in range(chains)]
+    rng = np.random.default_rng(2)
+    perm = {0: 0, **dict(zip(range(1, 2 * chains + 1),
+                              (int(i) for i in rng.permutation(range(1, 2 * chains + 1))),
+                              strict=True))}
+    assert canonical_dag_key(labels, inputs, fixed=1) == canonical_dag_key(
+        *_relabel(labels, inputs, perm), fixed=1)
+    crossed = [*inputs[:-2], [(chains, "")], [(chains - 1, "")]]
+    assert canonical_dag_key(labels, crossed, fixed=1) == canonical_dag_key(labels, inputs, fixed=1)
+    shared = [*inputs[:-1], [(1, "")]]
+    assert canonical_dag_key(labels, shared, fixed=1) != canonical_dag_key(labels, inputs, fixed=1)

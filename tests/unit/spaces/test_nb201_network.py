@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -9,25 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from nasbench.spaces.nb201 import EDGES, OPS, Nb201Space
+from nasbench.spaces.nb201 import OPS, Nb201Space, from_naslib
 from nasbench.spaces.ops import AvgPool3x3
 from torch import nn
 
 from nasbench.errors import ConfigError
 from nasbench.netstats import count_flops, count_params
 
-# NAS-Bench-Suite-Zero (NASLib) writes a cell as six op indices on the edges
-# (1<-0, 2<-0, 3<-0, 2<-1, 3<-1, 3<-2), with its own op order.
-_ZC_OPS = ("skip_connect", "none", "nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3")
-_ZC_EDGES = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
 _DATASETS = {"cifar10": ((3, 32, 32), 10), "cifar100": ((3, 32, 32), 100),
              "ImageNet16-120": ((3, 16, 16), 120)}
-
-
-def _from_zc(key: str) -> tuple[int, ...]:
-    ops = dict(zip(_ZC_EDGES, (_ZC_OPS[int(i)] for i in key.strip("()").split(",")),
-                   strict=True))
-    return tuple(OPS.index(ops[e]) for e in EDGES)
 
 
 def _stats(arch: tuple[int, ...], shape: tuple[int, ...], classes: int) -> np.ndarray:
@@ -56,7 +47,7 @@ def test_sizes_equal_the_published_ones_for_all_725_cells(published, dataset: st
     empty = _stats((none,) * 6, shape, classes)
     added = {op: _stats((op,) + (none,) * 5, shape, classes) - empty
              for op in range(len(OPS)) if op != none}
-    archs = {key: _from_zc(key) for key in records}
+    archs = {key: from_naslib(ast.literal_eval(key)) for key in records}
     expected = {key: (round(r["params"]["score"] * 1e6), round(r["flops"]["score"] * 1e6))
                 for key, r in records.items()}
     for key, arch in archs.items():
