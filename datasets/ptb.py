@@ -6,11 +6,12 @@ rare words already ``<unk>``) in ``<data dir>/ptb/``. Every line ends with an ``
 and the vocabulary is the training file's, in order of first appearance, as in the usual
 PyTorch and ENAS/DARTS data loaders.
 
-The task is next-word prediction from a context of ``CONTEXT`` words (the BPTT length of ENAS
-and DARTS): each file's token stream is cut into consecutive, non-overlapping windows of
-``CONTEXT`` tokens, and each window's label is the token that follows it. Examples are token
-ids ``(CONTEXT,)``; a training evaluator embeds them before the network. Perplexity on these
-windows is a proxy for, not equal to, the full-context perplexity the ENAS paper reports.
+The task is language modelling: each file's token stream is cut into consecutive,
+non-overlapping windows of ``CONTEXT`` tokens (the BPTT length of ENAS and DARTS); an example
+is a window of token ids ``(CONTEXT,)`` and its labels are the same window shifted by one
+token, so every token of a file is predicted exactly once. A network reads the window from a
+fresh hidden state, so its perplexity is a proxy for, not equal to, the perplexity the ENAS
+paper reports (hidden state carried across windows).
 """
 
 from __future__ import annotations
@@ -40,17 +41,18 @@ def tokens(path: Path) -> list[str]:
 
 
 def windows(ids: Any, context: int) -> tuple[Any, Any]:
-    """Consecutive non-overlapping windows of ``context`` ids and the id after each."""
+    """Consecutive non-overlapping windows of ``context`` ids, and each window shifted by one
+    (the next token at every position)."""
     n = (len(ids) - 1) // context
     x = ids[: n * context].reshape(n, context)
-    y = ids[context : (n + 1) * context : context]
+    y = ids[1 : n * context + 1].reshape(n, context)
     return x, y
 
 
 class PtbDataset(Dataset):
     name: ClassVar[str] = "ptb"
     summary: ClassVar[str] = (
-        f"Penn Treebank from a local copy: next word after {CONTEXT} words, 10,000-word vocab"
+        f"Penn Treebank from a local copy: language modelling on {CONTEXT}-word windows"
     )
     data_kind: ClassVar[DataKind] = "sequence"
     input_shape: ClassVar[tuple[int, ...]] = (CONTEXT,)

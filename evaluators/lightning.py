@@ -52,8 +52,6 @@ class LightningParams(DataParams, TrainingRecipe):
     size: Mapping[str, Any] = param(
         {}, doc="network size keys overriding the space's defaults, e.g. {C = 32, N = 5} "
         "('wider networks'; 'nasbench space NAME' lists the keys)")
-    embedding_dim: int = param(64, doc="token embedding width for language-modelling data",
-                               ge=1)
     fidelities: tuple[int, ...] = param(
         (), doc="epoch budgets multi-fidelity strategies may ask for, besides epochs", ge=1)
     accelerator: Literal["auto", "cpu", "gpu", "cuda", "mps"] = param(
@@ -66,6 +64,9 @@ class LightningParams(DataParams, TrainingRecipe):
         if "auxiliary" in self.size:
             raise ConfigError("size.auxiliary", "is set by the protocol, not by hand",
                               "Set auxiliary_weight = 0.4 (DARTS) to train with the head.")
+        if "language_model" in self.size:
+            raise ConfigError("size.language_model", "is set by the dataset, not by hand",
+                              "Remove it; language-modelling datasets (ptb) switch it on.")
 
 
 def _metric_infos(task: str) -> dict[str, MetricInfo]:
@@ -103,6 +104,7 @@ class LightningEvaluator(Evaluator):
         self._datasets: Any = None
         self._spaces: Any = None
         self._data: TrainingData | None = None
+        self._size: dict[str, Any] = {}
         self._fabric: Any = None
         self._dataset_name = ""
         self._threads = 1
@@ -139,16 +141,7 @@ class LightningEvaluator(Evaluator):
         dataset_cls = self._dataset_class(dataset)
         check_data_kind(space, dataset_cls, self._spaces, self._datasets)
         p = self.params
-        size = dict(p.size)
-        if p.auxiliary_weight:
-            if "auxiliary" not in space.size_defaults():
-                raise ConfigError(
-                    "evaluator.auxiliary_weight",
-                    f"space '{space.name}' has no auxiliary head",
-                    "Set auxiliary_weight = 0, or use a space with one (e.g. darts).",
-                )
-            size["auxiliary"] = True
-        space.resolve_size(size)
+        space.resolve_size(self.network_size(space, dataset_cls))
         if space.data_kind != "image":
             on = [k for k in _IMAGE_SWITCHES if getattr(p, k)]
             if on:
@@ -163,6 +156,35 @@ class LightningEvaluator(Evaluator):
                               "Remove image_size.")
         dataset_cls().check(data_dir)
 
+    def network_size(self, space: SearchSpace, dataset: type[Dataset]) -> dict[str, Any]:
+        """The size keys networks are built with: the protocol's ``size``, plus the auxiliary
+        head when ``auxiliary_weight`` asks for it and the language-model head for
+        language-modelling data.
+
+        Raises:
+            ConfigError: when the space's networks have no such head.
+        """
+        size = dict(self.params.size)
+        heads = space.size_defaults()
+        if self.params.auxiliary_weight:
+            if "auxiliary" not in heads:
+                raise ConfigError(
+                    "evaluator.auxiliary_weight",
+                    f"space '{space.name}' has no auxiliary head",
+                    "Set auxiliary_weight = 0, or use a space with one (e.g. darts).",
+                )
+            size["auxiliary"] = True
+        if dataset.task == "language_model":
+            if "language_model" not in heads:
+                raise ConfigError(
+                    "evaluator.dataset",
+                    f"'{dataset.name}' is a language-modelling dataset, and the networks of "
+                    f"space '{space.name}' cannot model language",
+                    "Use a space that can (e.g. enas_rnn).",
+                )
+            size["language_model"] = True
+        return size
+
     # -- set-up, once per process -----------------------------------------------------------------
     def setup(self, space: SearchSpace, context: EvaluatorContext) -> None:
         import torch
@@ -175,6 +197,7 @@ class LightningEvaluator(Evaluator):
         torch.set_num_threads(self._threads)
         self.check(space, context.dataset, context.data_dir)
         dataset = self._dataset_class(context.dataset)()
+        self._size = self.network_size(space, type(dataset))
         arrays = load_arrays(dataset, context.data_dir, context.cache_dir)
         data = prepare(dataset, arrays, p, reads=space.data_kind, root_seed=context.root_seed)
         self._fabric = Fabric(accelerator=p.accelerator, devices=1, precision="32-true")
@@ -192,23 +215,13 @@ class LightningEvaluator(Evaluator):
 
     def _network(self, space: SearchSpace, arch: tuple[int, ...], device: Any = None
                  ) -> nn.Module:
-        """The trial's network, behind a token embedding for language-modelling data."""
+        """The trial's network, built on ``device`` (default: the training device)."""
         import torch
-        from torch import nn
 
         assert self._data is not None
-        p = self.params
-        data = self._data
-        size = dict(p.size)
-        if p.auxiliary_weight:
-            size["auxiliary"] = True
         with torch.device(device or self._fabric.device):
-            if data.vocab_size is None:
-                return space.build(arch, input_shape=data.input_shape,
-                                   num_classes=data.num_classes, **size)
-            body = space.build(arch, input_shape=(*data.input_shape, p.embedding_dim),
-                               num_classes=data.num_classes, **size)
-            return nn.Sequential(nn.Embedding(data.vocab_size, p.embedding_dim), body)
+            return space.build(arch, input_shape=self._data.input_shape,
+                               num_classes=self._data.num_classes, **self._size)
 
     # -- one trial ------------------------------------------------------------------------------
     def evaluate(

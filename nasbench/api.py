@@ -631,7 +631,8 @@ class DatasetArrays:
     """A dataset as its source defines it: examples and integer labels per official split.
 
     Examples are NumPy arrays shaped ``(N, *input_shape)`` in their natural dtype (``uint8``
-    pixels, ``float32`` signals, ``int64`` token ids); labels are ``int64`` arrays ``(N,)``.
+    pixels, ``float32`` signals, ``int64`` token ids); labels are ``int64`` arrays ``(N,)``, or
+    ``(N, T)`` for language modelling.
     A split the source does not define is ``None``; the evaluator then carves it out of the
     training split with the study's seed (see ``docs/training.md``).
 
@@ -670,7 +671,8 @@ class Dataset(ABC):
     """One example's shape, without the batch dimension, as :meth:`load` returns it."""
     num_classes: ClassVar[int]
     task: ClassVar[Literal["classification", "language_model"]] = "classification"
-    """``language_model``: examples are windows of token ids and the label is the next token."""
+    """``language_model``: examples are windows of token ids ``(T,)`` and their labels the next
+    token at every position ``(T,)``; otherwise one integer label per example."""
     citation: ClassVar[str] = ""
     slow_to_load: ClassVar[bool] = False
     """Whether :meth:`load` is slow (the data is regenerated or parsed from text), so that

@@ -76,7 +76,7 @@ class TrainingData:
         x, y: split name (``train``, ``valid``, ``test``) -> examples / labels.
         input_shape: one example's shape as the network reads it (no batch dimension).
         num_classes: width of the logits.
-        vocab_size: number of token ids when examples are tokens (embed them first), else
+        vocab_size: number of token ids when examples are tokens (language modelling), else
             ``None``.
     """
 
@@ -105,7 +105,7 @@ def check_data_kind(space: Any, dataset: type[Dataset], spaces: Any = None,
 
     A space reads the kind it declares (``image``, ``sequence``, ``vector``); a space that reads
     vectors also takes images and sequences, flattened. Token data (language modelling) is read
-    by sequence spaces only (the evaluator embeds the tokens).
+    by sequence spaces only (whose networks embed the tokens themselves).
 
     Args:
         space: the search space (its ``name`` and ``data_kind``).

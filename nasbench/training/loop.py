@@ -19,12 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 from lightning_fabric import Fabric
 
 from nasbench.training import augment
 from nasbench.training.data import TrainingData
-from nasbench.training.module import NetworkModule
+from nasbench.training.module import NetworkModule, cross_entropy
 from nasbench.training.recipe import TrainingRecipe
 
 EVAL_BATCH_SIZE = 1024
@@ -146,14 +145,15 @@ def fit(fabric: Fabric, module: NetworkModule, data: TrainingData,
 
 @torch.no_grad()
 def measure(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy (%) of ``model`` in evaluation mode on ``(x, y)``."""
+    """Mean cross-entropy and accuracy (%) of ``model`` in evaluation mode on ``(x, y)``, per
+    example (per token for a language model)."""
     model.eval()
     loss = torch.zeros((), dtype=torch.float64, device=x.device)
     correct = torch.zeros((), dtype=torch.int64, device=x.device)
     for i in range(0, len(y), EVAL_BATCH_SIZE):
         logits = model(x[i : i + EVAL_BATCH_SIZE])
         target = y[i : i + EVAL_BATCH_SIZE]
-        loss += F.cross_entropy(logits, target, reduction="sum").double()
-        correct += (logits.argmax(1) == target).sum()
-    n = max(1, len(y))
+        loss += cross_entropy(logits, target, reduction="sum").double()
+        correct += (logits.argmax(-1) == target).sum()
+    n = max(1, y.numel())
     return loss.item() / n, 100.0 * correct.item() / n

@@ -46,10 +46,10 @@ class NetworkModule(pl.LightningModule):
         smoothing = self.recipe.label_smoothing
         if isinstance(output, tuple):
             logits, aux_logits = output
-            return (F.cross_entropy(logits, target, label_smoothing=smoothing)
+            return (cross_entropy(logits, target, label_smoothing=smoothing)
                     + self.recipe.auxiliary_weight
-                    * F.cross_entropy(aux_logits, target, label_smoothing=smoothing))
-        return F.cross_entropy(output, target, label_smoothing=smoothing)
+                    * cross_entropy(aux_logits, target, label_smoothing=smoothing))
+        return cross_entropy(output, target, label_smoothing=smoothing)
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor],
                       batch_idx: int) -> torch.Tensor:
@@ -60,14 +60,14 @@ class NetworkModule(pl.LightningModule):
                         batch_idx: int) -> None:
         x, y = batch
         logits = self(x)
-        self.log("valid_loss", F.cross_entropy(logits, y))
-        self.log("valid_acc", (logits.argmax(1) == y).float().mean() * 100.0)
+        self.log("valid_loss", cross_entropy(logits, y))
+        self.log("valid_acc", (logits.argmax(-1) == y).float().mean() * 100.0)
 
     def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         x, y = batch
         logits = self(x)
-        self.log("test_loss", F.cross_entropy(logits, y))
-        self.log("test_acc", (logits.argmax(1) == y).float().mean() * 100.0)
+        self.log("test_loss", cross_entropy(logits, y))
+        self.log("test_acc", (logits.argmax(-1) == y).float().mean() * 100.0)
 
     def configure_optimizers(self) -> dict[str, Any]:
         r = self.recipe
@@ -94,6 +94,14 @@ class NetworkModule(pl.LightningModule):
 
     def on_train_epoch_start(self) -> None:
         self.set_epoch(self.current_epoch)
+
+
+def cross_entropy(logits: torch.Tensor, target: torch.Tensor, **kwargs: Any) -> torch.Tensor:
+    """Cross-entropy of ``(batch, classes)`` logits, or of ``(batch, T, classes)`` logits of a
+    language model against ``(batch, T)`` next tokens (mean over every position)."""
+    if logits.dim() > 2:
+        logits, target = logits.flatten(0, -2), target.flatten()
+    return F.cross_entropy(logits, target, **kwargs)
 
 
 def constant(step: int) -> float:

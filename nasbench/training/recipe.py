@@ -53,11 +53,3 @@ class TrainingRecipe:
                              "at a random offset (0: off; 4 on CIFAR-10)", ge=0)
     horizontal_flip: bool = param(False, doc="flip training images left-right at random "
                                   "(on for natural images, off for digits)")
-
-    @property
-    def tricks(self) -> dict[str, float | int | bool]:
-        """The training tricks of Yang et al. that are switched on."""
-        switches = {"cutout": self.cutout, "drop_path_prob": self.drop_path_prob,
-                    "auxiliary_weight": self.auxiliary_weight,
-                    "label_smoothing": self.label_smoothing}
-        return {k: v for k, v in switches.items() if v}

@@ -2,6 +2,7 @@
 ``Trainer.fit`` and a hand-written PyTorch loop.
 
 Run:  flock /work/cpu.lock python tests/bench/bench_training.py [--archs 8] [--epochs 10]
+      python tests/bench/bench_training.py --accelerator auto    # on a machine with a GPU
 
 Every way trains the same NB201 cells (C=16, N=1; sampled with a fixed seed) on the same
 ``digits`` splits for the same number of epochs with the same recipe (the evaluator's defaults:
@@ -45,11 +46,18 @@ NAMES = {"a": "(a) naive Lightning Trainer.fit + DataLoader",
 _STATE: dict[str, Any] = {}
 
 
-def _setup(way: str, epochs: int) -> float:
+def _setup(way: str, epochs: int, accelerator: str) -> float:
     """Load what ``way`` needs in this worker; returns the seconds it took (imports
     included)."""
     t0 = time.perf_counter()
+    import logging
+    import warnings
+
     import torch
+
+    for name in ("pytorch_lightning", "lightning_fabric", "lightning.pytorch"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore")
 
     torch.set_num_threads(1)
     from nasbench.api import EvaluatorContext
@@ -59,7 +67,8 @@ def _setup(way: str, epochs: int) -> float:
     plugins = load_plugins()
     space = plugins.spaces.get("nb201")()
     cls = plugins.evaluators.get("lightning")
-    params = build_params(cls.Params, {"epochs": epochs, "size": SIZE, "accelerator": "cpu"})
+    params = build_params(cls.Params, {"epochs": epochs, "size": SIZE,
+                                       "accelerator": accelerator})
     evaluator = cls(params)
     evaluator.bind_plugins(plugins)
     evaluator.setup(space, EvaluatorContext("digits", "digits/valid_acc", ("digits/test_acc",)))
@@ -89,21 +98,23 @@ def _plain_loop(arch: tuple[int, ...], seed: int) -> tuple[float, float]:
 
     space, p, data = _STATE["space"], _STATE["params"], _STATE["data"]
     x, y = data.x["train"], data.y["train"]
+    device = x.device
     n, bs = len(y), p.batch_size
     steps = n // bs + (n % bs >= 2)
     total = p.epochs * steps
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
-        net = space.build(arch, input_shape=data.input_shape, num_classes=data.num_classes,
-                          **SIZE)
+        with device:
+            net = space.build(arch, input_shape=data.input_shape,
+                              num_classes=data.num_classes, **SIZE)
         opt = torch.optim.SGD(net.parameters(), lr=p.lr, momentum=p.momentum,
                               weight_decay=p.weight_decay, nesterov=True)
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda s: 0.5 * (1.0 + math.cos(math.pi * min(s, total) / total)))
-        gen = torch.Generator().manual_seed(seed)
+        gen = torch.Generator(device=device).manual_seed(seed)
         for _ in range(p.epochs):
             net.train()
-            order = torch.randperm(n, generator=gen)
+            order = torch.randperm(n, generator=gen, device=device)
             for i in range(steps):
                 idx = order[i * bs : (i + 1) * bs]
                 loss = F.cross_entropy(net(x[idx]), y[idx])
@@ -128,18 +139,17 @@ def _naive_lightning(arch: tuple[int, ...], seed: int) -> tuple[float, float]:
     space, p, data = _STATE["space"], _STATE["params"], _STATE["data"]
     torch.manual_seed(seed)
     net = space.build(arch, input_shape=data.input_shape, num_classes=data.num_classes, **SIZE)
-    n = len(data.y["train"])
-    loader = DataLoader(TensorDataset(data.x["train"], data.y["train"]),
+    loader = DataLoader(TensorDataset(data.x["train"].cpu(), data.y["train"].cpu()),
                         batch_size=p.batch_size, shuffle=True)
     module = NetworkModule(net, p, epochs=p.epochs, steps_per_epoch=len(loader))
-    trainer = pl.Trainer(max_epochs=p.epochs, accelerator="cpu", devices=1, logger=False,
-                         enable_checkpointing=False, enable_progress_bar=False,
+    trainer = pl.Trainer(max_epochs=p.epochs, accelerator=p.accelerator, devices=1,
+                         logger=False, enable_checkpointing=False, enable_progress_bar=False,
                          enable_model_summary=False)
     trainer.fit(module, loader)
-    assert n > 0
     results = []
     for split, run in (("valid", trainer.validate), ("test", trainer.test)):
-        loader = DataLoader(TensorDataset(data.x[split], data.y[split]), batch_size=1024)
+        loader = DataLoader(TensorDataset(data.x[split].cpu(), data.y[split].cpu()),
+                            batch_size=1024)
         results.append(run(module, loader, verbose=False)[0][f"{split}_acc"])
     return results[0], results[1]
 
@@ -153,23 +163,20 @@ def main() -> None:
     parser.add_argument("--archs", type=int, default=8, help="architectures per way")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--accelerator", default="cpu", choices=("cpu", "auto"),
+                        help="'auto': train on a GPU when there is one")
     args = parser.parse_args()
 
-    import logging
-    import warnings
-
     import numpy as np
-
     from nasbench.spaces.nb201 import Nb201Space
 
-    logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore")
     rng = np.random.default_rng(args.seed)
     archs = [Nb201Space().sample(rng) for _ in range(args.archs)]
     ctx = get_context("spawn")
     pools = {w: ProcessPoolExecutor(1, mp_context=ctx) for w in WAYS}
     try:
-        setup = {w: pools[w].submit(_setup, w, args.epochs).result() for w in WAYS}
+        setup = {w: pools[w].submit(_setup, w, args.epochs, args.accelerator).result()
+                 for w in WAYS}
         seconds: dict[str, list[float]] = {w: [] for w in WAYS}
         accs: dict[str, list[tuple[float, float]]] = {w: [] for w in WAYS}
         for i, arch in enumerate(archs):
@@ -188,7 +195,8 @@ def main() -> None:
     per_hour = {w: 3600.0 / statistics.mean(seconds[w]) for w in WAYS}
     print()
     print(f"NB201 cells (C={SIZE['C']}, N={SIZE['N']}) on digits, {args.epochs} epochs, "
-          f"{len(archs)} architectures per way, 1 torch thread, {os.cpu_count()} cores")
+          f"{len(archs)} architectures per way, 1 torch thread, {os.cpu_count()} cores, "
+          f"accelerator {args.accelerator}")
     print(f"{'way':<48}{'s/arch (mean)':>14}{'median':>9}{'archs/hour':>12}"
           f"{'vs (c)':>8}{'set-up s':>10}{'peak RSS MB':>13}{'valid acc':>11}")
     for w in WAYS:

@@ -133,7 +133,8 @@ def test_cifar10_batches_cannot_run_code(tmp_path: Path) -> None:
         cifar10.read_batch(path)
 
 
-def test_ptb_reads_the_standard_files_as_next_word_windows(plugins, tmp_path: Path) -> None:
+def test_ptb_reads_the_standard_files_as_language_modelling_windows(plugins,
+                                                                    tmp_path: Path) -> None:
     """No Penn Treebank copy exists here: files in its format check the tokenisation (an
     ``<eos>`` per line, the training vocabulary) and the windows."""
     root = tmp_path / "ptb"
@@ -151,9 +152,10 @@ def test_ptb_reads_the_standard_files_as_next_word_windows(plugins, tmp_path: Pa
     assert arrays.x_train.shape == ((len(stream) - 1) // context, context)
     vocab = {w: i for i, w in enumerate(dict.fromkeys(stream))}
     ids = [vocab[w] for w in stream]
+    assert arrays.y_train.shape == arrays.x_train.shape
     for k in (0, 5, len(arrays.y_train) - 1):
         assert arrays.x_train[k].tolist() == ids[k * context : (k + 1) * context]
-        assert arrays.y_train[k] == ids[(k + 1) * context]
+        assert arrays.y_train[k].tolist() == ids[k * context + 1 : (k + 1) * context + 1]
     assert arrays.x_valid.shape == (2, context) and arrays.x_test.shape == (2, context)
 
 
