@@ -138,8 +138,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     _, path = write_leaderboard(load_results(out, trials=False))
     print(f"Results: {out}")
-    print(f"Leaderboard: {path}")
     print(f"Full report with figures: nasbench report {out}")
+    print(f"Leaderboard: {path}")
     return 0
 
 

@@ -14,6 +14,7 @@ free unless the study set ``count_repeats``.
 from __future__ import annotations
 
 import itertools
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -133,7 +134,8 @@ def cost_matrix(trials: pd.DataFrame, values: np.ndarray, grid: np.ndarray
 
 def _band(matrix: np.ndarray, options: BootstrapOptions, *stream: str
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings():  # columns before any incumbent are all nan
+        warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(matrix, axis=0)
     if matrix.shape[0] < 2:
         return mean, np.full_like(mean, np.nan), np.full_like(mean, np.nan)

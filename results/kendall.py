@@ -114,9 +114,9 @@ def tau_b_influence(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
 
 def tau_b_resampled(x: np.ndarray, y: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Exact tau-b of each resample (rows of ``counts``, ``B x n``); ``O(B n^2)``."""
-    sign = np.sign(x[:, None] - x[None, :]) * np.sign(y[:, None] - y[None, :])
     # Counts and signs are small integers: float32 products are exact and twice as fast.
-    product = (counts.astype(np.float32) @ sign.astype(np.float32)).astype(np.float64)
+    sign = (_signs(x) * _signs(y)).astype(np.float32)
+    product = (counts.astype(np.float32) @ sign).astype(np.float64)
     numerator = 0.5 * np.einsum("bi,bi->b", product, counts)
     total = counts.sum(axis=1)
     n0 = 0.5 * (total * total - total)
@@ -124,6 +124,13 @@ def tau_b_resampled(x: np.ndarray, y: np.ndarray, counts: np.ndarray) -> np.ndar
     ty = 0.5 * (_squared_group_counts(counts, y) - total)
     with np.errstate(invalid="ignore", divide="ignore"):
         return numerator / np.sqrt((n0 - tx) * (n0 - ty))
+
+
+def _signs(values: np.ndarray) -> np.ndarray:
+    """``sign(v_i - v_j)`` for every pair, as int8."""
+    above = values[:, None] > values[None, :]
+    below = values[:, None] < values[None, :]
+    return above.view(np.int8) - below.view(np.int8)
 
 
 def _squared_group_counts(counts: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -217,20 +217,20 @@ def metric_table_rows(part: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     has_search = part["search_mean"].notna().any()
     header = ["strategy", "runs", "mean ± std", "95% CI of mean", "median"]
     if has_ri:
-        header += ["RI % [95% CI]", "vs counterpart (p)"]
+        header += ["RI %", "RI 95% CI", "test vs counterpart", "p"]
     header.append("mean rank")
     if has_search:
         header += ["search metric", "evals"]
     rows = []
     for _, r in part.iterrows():
-        cells = [r["strategy"], str(r["n"]), f"{fmt(r['mean'])} ± {fmt(r['std'])}",
+        cells = [f"`{r['strategy']}`", str(r["n"]), f"{fmt(r['mean'])} ± {fmt(r['std'])}",
                  f"[{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]", fmt(r["median"])]
         if has_ri:
             if r["counterpart"]:
-                cells += [f"{fmt(r['ri'])} [{fmt(r['ri_low'])}, {fmt(r['ri_high'])}]",
-                          f"{r['counterpart']}: {r['test']} {fmt_p(r['p_value'])}"]
+                cells += [fmt(r["ri"]), f"[{fmt(r['ri_low'])}, {fmt(r['ri_high'])}]",
+                          f"{r['test']} vs `{r['counterpart']}`", fmt_p(r["p_value"])]
             else:
-                cells += ["–", "–"]
+                cells += ["–", "–", "–", "–"]
         cells.append(fmt(r["mean_rank"]))
         if has_search:
             cells += [f"{fmt(r['search_mean'])} ± {fmt(r['search_std'])}",

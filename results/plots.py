@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from nasbench.results.significance import RankComparison
     from nasbench.results.stats import Estimate
 
+DENSITY_ABOVE = 3000
+"""Scatter plots of more architectures than this are drawn as a density image."""
 _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
             "#17becf", "#bcbd22", "#7f7f7f")
 
@@ -171,13 +173,21 @@ def interval_figure(labels: Sequence[str], estimates: Sequence[Estimate], title:
 
 
 def scatter_figure(corr: Correlation, title: str | None = None) -> str:
-    """The two scorings of every shared architecture, with rho and tau in the title."""
+    """The two scorings of every shared architecture (as a density image when there are more
+    than :data:`DENSITY_ABOVE`), with rho and tau in the title."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(4.6, 4.2))
     n = corr.n
-    size = 12 if n < 100 else 4 if n < 2000 else 1.5
-    ax.scatter(corr.x_values, corr.y_values, s=size, alpha=0.5 if n > 2000 else 0.7,
-               color=color(0), lw=0, rasterized=n > 200)
+    if n > DENSITY_ABOVE:
+        # Thousands of points: a density image reads better and draws in a fraction of the time.
+        counts, xe, ye = np.histogram2d(corr.x_values, corr.y_values, bins=120)
+        image = ax.imshow(np.ma.masked_equal(np.log1p(counts.T), 0.0), origin="lower",
+                          aspect="auto", cmap="Blues", vmin=0.0,
+                          extent=(xe[0], xe[-1], ye[0], ye[-1]), interpolation="nearest")
+        fig.colorbar(image, ax=ax, shrink=0.8, label="log(1 + architectures)")
+    else:
+        ax.scatter(corr.x_values, corr.y_values, s=12 if n < 100 else 4, alpha=0.7,
+                   color=color(0), lw=0, rasterized=n > 200)
     ax.set_xlabel(corr.x)
     ax.set_ylabel(corr.y)
     rho, tau = corr.estimates["spearman"], corr.estimates["kendall"]

@@ -97,9 +97,7 @@ def across_problems(analyses: Sequence[DirectoryAnalysis], options: ReportOption
     frames = []
     names: list[str] = []
     for a in analyses:
-        metrics = a.results.report_metrics[:1] if options.across == "first" else \
-            a.results.report_metrics
-        for metric in metrics:
+        for metric in _problem_metrics(a, options):
             part = a.summary[a.summary["metric"] == metric].set_index("strategy")
             name = f"{a.results.study}: {metric}"
             if name in names:
@@ -210,10 +208,11 @@ def build_report(results_list: Sequence[Results], options: ReportOptions | None 
     ranks, names, matrix = across_problems(analyses, options)
     if matrix is not None:
         doc.heading(1, "Across benchmarks")
+        which = ("each directory’s first report metric" if options.across == "first"
+                 else "every report metric")
         doc.paragraph(
-            f"{len(names)} problems ({'each directory’s first report metric' if options.across == 'first' else 'every report metric'}); "  # noqa: E501
-            "a strategy’s value on a problem is its mean over seeds; strategies missing from "
-            "a problem are left out.")
+            f"{len(names)} problems ({which}); a strategy’s value on a problem is its mean "
+            "over seeds; strategies missing from a problem are left out.")
         if ranks is not None:
             doc.table(["strategy", "mean rank", *names],
                       [[label, fmt(ranks.mean_ranks[i]),
@@ -232,14 +231,16 @@ def build_report(results_list: Sequence[Results], options: ReportOptions | None 
     return Report(doc, summary, pd.DataFrame(anytime_rows), ranks)
 
 
+def _problem_metrics(analysis: DirectoryAnalysis, options: ReportOptions) -> list[str]:
+    """The report metrics of one directory that are problems of the comparison across."""
+    metrics = analysis.results.report_metrics
+    return metrics[:1] if options.across == "first" else metrics
+
+
 def _orientations(analyses: Sequence[DirectoryAnalysis], options: ReportOptions) -> np.ndarray:
     """+1/-1 per problem, to show means as measured (the matrix is oriented for ranking)."""
-    signs = []
-    for a in analyses:
-        metrics = a.results.report_metrics[:1] if options.across == "first" else \
-            a.results.report_metrics
-        signs += [1.0 if a.results.higher_is_better(m) else -1.0 for m in metrics]
-    return np.array(signs)
+    return np.array([1.0 if a.results.higher_is_better(m) else -1.0
+                     for a in analyses for m in _problem_metrics(a, options)])
 
 
 def write_report(results_list: Sequence[Results], out: Path,

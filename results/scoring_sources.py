@@ -58,6 +58,12 @@ def _zc201(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
+@lru_cache(maxsize=8)
+def _zc201_keys(path: Path, dataset: str) -> np.ndarray:
+    """The NAS-Bench-201 strings of one dataset's records, in the file's order."""
+    return np.array([zc201_to_nb201(a) for a in _zc201(path)[dataset]], dtype=object)
+
+
 def _zc201_arguments(data_dir: Path | None) -> list[str]:
     data = _zc201(locate(data_dir, ZC201_FILE, "NAS-Bench-Suite-Zero's NB201 scores"))
     first = next(iter(next(iter(data.values())).values()))
@@ -79,9 +85,9 @@ def _zc201_load(argument: str, data_dir: Path | None) -> Scoring:
         raise UserError(f"zc201 has no scoring '{argument}'; available: {available(names)}.")
     dataset, measure = argument.split("/")
     records = _zc201(path)[ZC201_DATASETS[dataset]]
-    keys = [zc201_to_nb201(arch) for arch in records]
     values = [_zc201_value(r.get(measure)) for r in records.values()]
-    return Scoring(f"zc201:{argument}", np.array(keys, dtype=object), np.array(values),
+    return Scoring(f"zc201:{argument}", _zc201_keys(path, ZC201_DATASETS[dataset]),
+                   np.array(values),
                    True, _ZC201_UNITS.get(measure, ""), ZC201_CITATION)
 
 

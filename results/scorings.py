@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -49,15 +50,17 @@ class Scoring:
     higher_is_better: bool = True
     unit: str = ""
     source: str = ""
-    _index: dict[str, int] = field(init=False, repr=False, compare=False)
+    _index: Any = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        import pandas as pd
+
         keys = np.asarray(self.keys, dtype=object)
         values = np.asarray(self.values, dtype=np.float64)
         if keys.shape != values.shape or keys.ndim != 1:
             raise ValueError(f"scoring {self.name!r}: keys and values must be 1-d and aligned")
-        index = {k: i for i, k in enumerate(keys.tolist())}
-        if len(index) != keys.size:
+        index = pd.Index(keys)
+        if not index.is_unique:
             raise ValueError(f"scoring {self.name!r} has repeated architecture keys")
         object.__setattr__(self, "keys", keys)
         object.__setattr__(self, "values", values)
@@ -67,16 +70,12 @@ class Scoring:
         return int(self.keys.size)
 
     def aligned(self, other: Scoring) -> tuple[np.ndarray, np.ndarray]:
-        """This scoring's and ``other``'s values on their shared, finitely valued keys."""
-        mine = []
-        theirs = []
-        for j, key in enumerate(other.keys.tolist()):
-            i = self._index.get(key)
-            if i is not None:
-                mine.append(i)
-                theirs.append(j)
-        a = self.values[np.asarray(mine, dtype=np.int64)]
-        b = other.values[np.asarray(theirs, dtype=np.int64)]
+        """This scoring's and ``other``'s values on their shared, finitely valued keys, in
+        ``other``'s order."""
+        mine = self._index.get_indexer(other._index)
+        shared = mine >= 0
+        a = self.values[mine[shared]]
+        b = other.values[shared]
         keep = np.isfinite(a) & np.isfinite(b)
         return a[keep], b[keep]
 
@@ -105,6 +104,28 @@ class ScoringSource:
     load: Callable[[str, Path | None], Scoring]
 
 
+@lru_cache(maxsize=4)
+def _benchmark_table(benchmark_cls: type, space_cls: type, data_dir: Path | None
+                     ) -> tuple[Any, np.ndarray, np.ndarray]:
+    """A benchmark's table with every dataset, and its architectures' keys and rows.
+
+    Loaded once per process: several scorings of one study read the same table.
+    """
+    benchmark, space = benchmark_cls(), space_cls()
+    loaded = benchmark.load(data_dir, tuple(benchmark.datasets()))
+    keys, rows, seen = [], [], set()
+    for arch in space.enumerate():
+        try:
+            row = loaded.row(arch)
+        except KeyError:
+            continue
+        if row not in seen:  # several encodings of one architecture share its row
+            seen.add(row)
+            keys.append(space.to_string(arch))
+            rows.append(row)
+    return loaded, np.array(keys, dtype=object), np.array(rows, dtype=np.int64)
+
+
 def benchmark_source(benchmark: Any, space: Any) -> ScoringSource:
     """The columns of a registered benchmark table as scorings."""
 
@@ -112,27 +133,16 @@ def benchmark_source(benchmark: Any, space: Any) -> ScoringSource:
         return [f"{d}/{m}" for d in benchmark.datasets() for m in benchmark.metrics()]
 
     def load(argument: str, data_dir: Path | None) -> Scoring:
-        dataset, _, metric = argument.partition("/")
         if argument not in arguments(data_dir):
             raise UserError(
                 f"benchmark '{benchmark.name}' has no column '{argument}'; available: "
                 f"{available(arguments(data_dir))}."
             )
-        table = benchmark.load(data_dir, (dataset,))
-        column = table.column(argument)
-        keys, values, seen = [], [], set()
-        for arch in space.enumerate():
-            try:
-                row = table.row(arch)
-            except KeyError:
-                continue
-            if row not in seen:  # several encodings of one architecture share its row
-                seen.add(row)
-                keys.append(space.to_string(arch))
-                values.append(column[row])
-        info = benchmark.metrics()[metric]
-        return Scoring(f"{benchmark.name}:{argument}", np.array(keys, dtype=object),
-                       np.array(values), info.higher_is_better, info.unit, benchmark.citation)
+        loaded, keys, rows = _benchmark_table(type(benchmark), type(space), data_dir)
+        values = np.asarray(loaded.column(argument), dtype=np.float64)[rows]
+        info = benchmark.metrics()[argument.partition("/")[2]]
+        return Scoring(f"{benchmark.name}:{argument}", keys, values, info.higher_is_better,
+                       info.unit, benchmark.citation)
 
     return ScoringSource(benchmark.name, benchmark.summary, benchmark.citation, arguments, load)
 

@@ -14,6 +14,7 @@ adding a strategy to a report never changes another strategy's interval.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,8 +63,12 @@ class BootstrapOptions:
 
 
 def resample_indices(rng: np.random.Generator, n: int, resamples: int) -> np.ndarray:
-    """``resamples x n`` indices drawn uniformly with replacement from ``range(n)``."""
-    return rng.integers(0, n, size=(resamples, n), dtype=np.int32 if n < 2**31 else np.int64)
+    """``resamples x n`` indices drawn uniformly with replacement from ``range(n)``.
+
+    They are drawn as ``intp``, the type numpy converts index arrays to, so the several
+    gathers a resample block serves do not each pay for a conversion.
+    """
+    return rng.integers(0, n, size=(resamples, n), dtype=np.intp)
 
 
 def counts_from_indices(indices: np.ndarray, n: int) -> np.ndarray:
@@ -84,7 +89,8 @@ def percentile_interval(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Percentile bounds along axis 0 of ``replicates`` (``nan`` replicates are ignored)."""
     alpha = (1.0 - confidence) / 2.0
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings():  # an all-nan column has no interval: nan
+        warnings.simplefilter("ignore", RuntimeWarning)
         lo, hi = np.nanquantile(replicates, [alpha, 1.0 - alpha], axis=0)
     return lo, hi
 
