@@ -154,17 +154,27 @@ def _rho(c: Correlation) -> str:
 
 
 def _setup_text(results: Results, config: dict) -> str:
+    from nasbench.evaluators.zero_cost import PROXIES
+
     size = config.get("size", {})
-    shape = (f"{config.get('channels') or 'its own'} channels, "
-             f"{config.get('image_size') or 'native'} pixels square")
     n = int((results.trials["strategy"] == SCORED).sum()) if results.trials is not None else 0
+    if any(PROXIES[p].needs_data for p in config["proxies"]):
+        reshaped = [f"resized to {config['image_size']}x{config['image_size']}"
+                    if config.get("image_size") else "",
+                    f"channel repeated {config['channels']} times" if config.get("channels")
+                    else ""]
+        how = ", ".join(r for r in reshaped if r) or "as they are"
+        data = (f"Data-based proxies read one minibatch of {config.get('batch_size')} "
+                f"`{config.get('dataset')}` training images ({how}); synflow, params and flops "
+                "read none.")
+    else:
+        data = (f"None of these proxies reads data: `{config.get('dataset')}` only fixes the "
+                "input shape and the number of classes.")
     return (f"{n} of NAS-Bench-Suite-Zero's 725 cells scored with NAS-Bench-201's network "
-            f"(C={size.get('C')}, N={size.get('N')}, 10 classes) at initialisation. "
-            f"Data-based proxies read one minibatch of {config.get('batch_size')} "
-            f"`{config.get('dataset')}` training images ({shape}); synflow, params and flops "
-            "read none. FLOPs follow NAS-Bench-Suite-Zero's counting convention. Published "
-            "scores: NAS-Bench-Suite-Zero (Krishnakumar et al., NeurIPS 2022 Datasets and "
-            "Benchmarks; NASLib), computed on CIFAR-10. Results directory: "
+            f"(C={size.get('C')}, N={size.get('N')}, 32x32 input, 10 classes) at "
+            f"initialisation. {data} FLOPs follow NAS-Bench-Suite-Zero's counting convention. "
+            "Published scores: NAS-Bench-Suite-Zero (Krishnakumar et al., NeurIPS 2022 Datasets "
+            "and Benchmarks; NASLib), computed on CIFAR-10 minibatches. Results directory: "
             f"`{results.directory}`.")
 
 

@@ -52,7 +52,7 @@ def test_every_protocol_trains_the_same_cells_and_the_report_compares_them(
         tmp_path: Path, data_dir: Path) -> None:
     config = _write(tmp_path, STUDY + VARIANTS)
     out = tmp_path / "out"
-    result = run_cli("protocols", str(config), "--out", str(out), "--quiet",
+    result = run_cli("protocols", str(config), "--out", str(out), "--quiet", "--workers", "2",
                      env={"NASBENCH_DATA": str(data_dir)})
     assert result.code == 0, result.err
     trials = {name: pd.read_parquet(out / name / "trials.parquet").query(
@@ -102,9 +102,12 @@ def test_protocol_study_mistakes_are_config_errors(tmp_path: Path, plugins, text
     assert message in str(err.value)
 
 
-def test_the_example_protocol_study_is_valid(plugins) -> None:
-    protocols = load_protocol_study(ROOT / "examples" / "protocols" / "nb201_digits.toml", plugins)
+@pytest.mark.parametrize("path", sorted((ROOT / "examples" / "protocols").glob("*.toml")),
+                         ids=lambda p: p.name)
+def test_the_example_protocol_studies_are_valid(plugins, path: Path) -> None:
+    protocols = load_protocol_study(path, plugins)
     assert [p.name for p in protocols] == ["base", "depth", "tricks"]
     assert protocols[0].study.seeds == (0, 1)
     assert all(p.study.seeds == (0,) for p in protocols[1:])
-    assert protocols[1].study.resolved["evaluator"]["size"] == {"C": 16, "N": 3}
+    base, deeper = (p.study.resolved["evaluator"]["size"] for p in protocols[:2])
+    assert deeper == {**base, "N": 3}

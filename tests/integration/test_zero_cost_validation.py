@@ -39,6 +39,7 @@ def test_validate_scores_cells_and_reports_them_against_published_scores(
                                    "nasbench flops", "published flops (same cells)"}
     report = (out / "report" / "report.md").read_text()
     assert "10 of NAS-Bench-Suite-Zero's 725 cells" in report and "Cost per cell" in report
+    assert "None of these proxies reads data: `fashion_mnist` only fixes the input" in report
     trials = pd.read_parquet(out / "trials.parquet")
     assert (trials.query("strategy == 'cells'")["status"] == "ok").all()
 
@@ -54,7 +55,7 @@ def test_data_based_proxies_read_a_substitute_dataset(tmp_path: Path, data_dir: 
     assert agreement.loc["nasbench snip", "y"] == "published snip"
     assert agreement.loc["nasbench jacob_cov", "y"] == "published jacob_cov"
     report = (out / "report" / "report.md").read_text()
-    assert "`digits` training images (3 channels, 32 pixels square)" in report
+    assert "`digits` training images (resized to 32x32, channel repeated 3 times)" in report
 
 
 def test_validate_mistakes_are_user_errors(tmp_path: Path, data_dir: Path) -> None:
