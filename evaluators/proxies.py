@@ -242,9 +242,12 @@ def jacob_cov(network: nn.Module, inputs: torch.Tensor | None) -> float:
         raise ValueError("jacob_cov needs a minibatch")
     x = inputs.detach().clone().requires_grad_(True)
     network.zero_grad(set_to_none=True)
-    logits_of(network(x)).sum().backward()
-    assert x.grad is not None
-    jacobians = x.grad.reshape(len(x), -1).double().cpu().numpy()
+    output = logits_of(network(x)).sum()
+    if output.requires_grad:
+        output.backward()
+    # no gradient reaches the input when the output does not depend on it: zero Jacobians
+    grad = x.grad if x.grad is not None else torch.zeros_like(x)
+    jacobians = grad.reshape(len(x), -1).double().cpu().numpy()
     network.zero_grad(set_to_none=True)
     return jacob_cov_score(jacobians)
 

@@ -181,7 +181,7 @@ def _setup_text(results: Results, config: dict) -> str:
 def _cost_rows(results: Results, proxies: list[str]) -> tuple[list[str], list[list[str]]]:
     trials = results.trials
     assert trials is not None
-    rows_of = trials[trials["strategy"] == SCORED]
+    rows_of = trials[(trials["strategy"] == SCORED) & (trials["status"] == "ok")]
     rows = []
     for name in ("build", *dict.fromkeys(PASS_OF[p] for p in proxies)):
         column = f"info.seconds_{name}"
@@ -203,6 +203,8 @@ def _device(results: Results) -> str:
     if trials is None or "info.device" not in trials.columns:
         return "an unrecorded device"
     machine = results.manifest.get("machine", {})
-    threads = trials["info.threads"].iloc[0] if "info.threads" in trials.columns else "?"
-    return (f"{trials['info.device'].iloc[0]} ({threads} torch thread(s); "
+    device = trials["info.device"].dropna()
+    threads = trials["info.threads"].dropna() if "info.threads" in trials.columns else device[:0]
+    return (f"{device.iloc[0] if len(device) else '?'} "
+            f"({int(threads.iloc[0]) if len(threads) else '?'} torch thread(s); "
             f"{machine.get('cpu') or machine.get('processor') or 'machine in manifest.json'})")

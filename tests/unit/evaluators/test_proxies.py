@@ -172,6 +172,19 @@ def test_jacob_cov_reads_per_example_input_gradients(digits_batch) -> None:
     assert jacob_cov(network, x) == pytest.approx(jacob_cov_score(np.stack(rows)), rel=1e-6)
 
 
+def test_a_network_whose_output_ignores_its_input_scores_nan_and_log_zero(digits_batch
+                                                                          ) -> None:
+    """This cell's output node only reads node 1, which has no input: the network's output
+    is a constant. jacob_cov is undefined, synflow is log 0; the other proxies exist."""
+    x, y = digits_batch
+    dead = "|none~0|+|skip_connect~0|avg_pool_3x3~1|+|none~0|skip_connect~1|none~2|"
+    assert set(SPACE.arch_key(SPACE.from_string(dead))) == {"#", "+"}  # every term is zero
+    scores = compute_proxies(_small_network(0, dead), ALL_PROXIES, input_shape=(1, 8, 8),
+                             inputs=x, targets=y).scores
+    assert math.isnan(scores["jacob_cov"]) and scores["synflow"] == -math.inf
+    assert all(math.isfinite(scores[p]) for p in ("grad_norm", "snip", "grasp", "fisher"))
+
+
 def test_jacob_cov_score_of_identical_and_of_constant_rows() -> None:
     """Identical rows: the correlation matrix is all ones, eigenvalues n and n - 1 zeros."""
     n, k = 5, 1e-5
