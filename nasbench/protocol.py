@@ -354,6 +354,12 @@ def study_from_dict(
     if reports is None:
         reports = [m for m, info in metrics.items()
                    if info.split == "test" and m.startswith(f"{dataset}/")]
+        if not reports:
+            raise ConfigError(
+                "evaluator.report_metrics", f"is missing, and '{evaluator.name}' has no test "
+                "metrics to report by default", f"List the metrics to report; available: "
+                f"{available(metrics)}.",
+            )
     if not isinstance(reports, list) or not reports:
         raise ConfigError(
             "evaluator.report_metrics", f"expected a non-empty list of metrics, got {reports!r}"

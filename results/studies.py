@@ -111,6 +111,40 @@ def _matrix(correlations: Sequence[Correlation], labels: Sequence[str], statisti
     return matrix
 
 
+def protocol_spread_section(doc: Document, matrix: np.ndarray, protocols: Sequence[str]
+                            ) -> None:
+    """How much accuracy moves across protocols against across architectures (Yang et al.).
+
+    Args:
+        doc: the document to add to.
+        matrix: accuracy (%), one row per architecture, one column per protocol.
+        protocols: the column labels.
+    """
+    per_arch = np.ptp(matrix, axis=1)
+    per_protocol = np.ptp(matrix, axis=0)
+    doc.paragraph(
+        "The spread across protocols of one architecture is "
+        f"{fmt(per_arch.mean())} points on average (range "
+        f"{fmt(per_arch.min())}–{fmt(per_arch.max())}); the spread across architectures under "
+        f"one protocol is {fmt(per_protocol.mean())} points on average (range "
+        f"{fmt(per_protocol.min())}–{fmt(per_protocol.max())}).")
+    grand = matrix.mean()
+    ss_arch = matrix.shape[1] * float(np.sum((matrix.mean(axis=1) - grand) ** 2))
+    ss_protocol = matrix.shape[0] * float(np.sum((matrix.mean(axis=0) - grand) ** 2))
+    ss_total = float(np.sum((matrix - grand) ** 2))
+    doc.table(["source", "share of the variance"],
+              [["training protocol", f"{ss_protocol / ss_total:.1%}"],
+               ["architecture", f"{ss_arch / ss_total:.1%}"],
+               ["interaction (rank changes)",
+                f"{(ss_total - ss_arch - ss_protocol) / ss_total:.1%}"]],
+              caption="Two-way decomposition of the accuracies (sums of squares)")
+    doc.table(["protocol", "mean", "std across architectures"],
+              [[p, fmt(matrix[:, j].mean()), fmt(matrix[:, j].std(ddof=1))]
+               for j, p in enumerate(protocols)], caption="Accuracy per protocol")
+    doc.figure(plots.protocol_figure(matrix, protocols),
+               "Accuracy of each architecture (one line each) under each protocol.")
+
+
 # -- the studies ----------------------------------------------------------------------------------
 def fidelity(data_dir: Path | None, options: CorrelationOptions) -> StudyOutput:
     """NAS-Bench-201: 12-epoch validation accuracy vs 200-epoch test accuracy, per dataset."""
@@ -279,35 +313,15 @@ def yang2020(data_dir: Path | None, options: CorrelationOptions) -> StudyOutput:
     frame = yang_table(data_dir, "protocols")
     protocols = list(frame.columns)
     matrix = frame.to_numpy(dtype=np.float64)
-    per_arch = np.ptp(matrix, axis=1)
-    per_protocol = np.ptp(matrix, axis=0)
     doc.paragraph(
         f"{matrix.shape[0]} random DARTS-space architectures trained under {len(protocols)} "
-        "protocols (training tricks added one by one). The spread across protocols of one "
-        f"architecture is {fmt(per_arch.mean())} points on average (range "
-        f"{fmt(per_arch.min())}–{fmt(per_arch.max())}); the spread across architectures under "
-        f"one protocol is {fmt(per_protocol.mean())} points on average (range "
-        f"{fmt(per_protocol.min())}–{fmt(per_protocol.max())}).")
-    grand = matrix.mean()
-    ss_arch = matrix.shape[1] * float(np.sum((matrix.mean(axis=1) - grand) ** 2))
-    ss_protocol = matrix.shape[0] * float(np.sum((matrix.mean(axis=0) - grand) ** 2))
-    ss_total = float(np.sum((matrix - grand) ** 2))
-    doc.table(["source", "share of the variance"],
-              [["training protocol", f"{ss_protocol / ss_total:.1%}"],
-               ["architecture", f"{ss_arch / ss_total:.1%}"],
-               ["interaction (rank changes)",
-                f"{(ss_total - ss_arch - ss_protocol) / ss_total:.1%}"]],
-              caption="Two-way decomposition of the accuracies (sums of squares)")
-    doc.table(["protocol", "mean", "std across architectures"],
-              [[p, fmt(matrix[:, j].mean()), fmt(matrix[:, j].std(ddof=1))]
-               for j, p in enumerate(protocols)], caption="Accuracy per protocol")
+        "protocols (training tricks added one by one).")
+    protocol_spread_section(doc, matrix, protocols)
     base = load(f"yang2020:protocols/{protocols[0]}", protocols[0])
     pairs = [(base, load(f"yang2020:protocols/{p}", p)) for p in protocols[1:]]
     doc.paragraph(f"Does the ranking of the architectures under `{protocols[0]}` survive the "
                   "other protocols?")
     _pairs_section(doc, out, "protocols", pairs, options, scatter=False)
-    doc.figure(plots.protocol_figure(matrix, protocols),
-               "Accuracy of each architecture (one line each) under each protocol.")
     doc.paragraph(_statistics_note(options))
     return StudyOutput(doc, out)
 

@@ -244,6 +244,15 @@ def check_evaluator(evaluator: Any, space: SearchSpace, context: EvaluatorContex
             assert not missing, f"{evaluator.name}: result lacks {sorted(missing)}"
         assert first.cost >= 0 and np.isfinite(first.cost), f"bad cost {first.cost!r}"
         again = evaluator.evaluate(space, trial, seed=7)
-        assert dict(again.metrics) == dict(first.metrics), (
+        assert _same_metrics(again.metrics, first.metrics), (
             f"{evaluator.name}: the same trial and seed gave different metrics"
         )
+
+
+def _same_metrics(a: Any, b: Any) -> bool:
+    """Equal metrics, a NaN (an undefined value, reported as such) equal to a NaN."""
+    return a.keys() == b.keys() and all(
+        a[k] == b[k] or (isinstance(a[k], float) and isinstance(b[k], float)
+                         and np.isnan(a[k]) and np.isnan(b[k]))
+        for k in a
+    )

@@ -56,7 +56,7 @@ def test_embedded_default_runs_without_data_and_prints_its_leaderboard(tmp_path:
     result = run_cli("run", "--quiet", cwd=tmp_path, env={"NASBENCH_DATA": ""})
     elapsed = time.perf_counter() - t
     assert result.code == 0, result.err
-    board = Path(result.out.split("Leaderboard:")[1].strip())
+    board = Path(result.out.split("Leaderboard:")[1].splitlines()[0].strip())
     if not board.is_absolute():
         board = tmp_path / board
     assert board.is_file() and board.parent.parent.parent.parent == tmp_path / "runs"

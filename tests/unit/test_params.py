@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import pickle
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 
 from nasbench.errors import ConfigError
-from nasbench.params import build_params, describe_params, param, params_to_dict
+from nasbench.params import FrozenMapping, build_params, describe_params, param, params_to_dict
 
 
 @dataclass(frozen=True)
@@ -54,3 +56,20 @@ def test_describe_lists_docs_and_bounds() -> None:
     assert rows["size"]["ge"] == 2 and rows["size"]["doc"] == "a size"
     assert rows["needed"]["required"] and not rows["size"]["required"]
     assert rows["mode"]["type"] == "'tpe' | 'gp'"
+
+
+
+@dataclass(frozen=True)
+class _Sized:
+    size: Mapping[str, Any] = param({"C": 16}, doc="network size")
+
+
+def test_table_params_are_read_only_and_travel_to_worker_processes() -> None:
+    """Worker processes receive the study, params included, by pickling."""
+    built = build_params(_Sized, {"size": {"C": 8, "N": 3}})
+    assert isinstance(built.size, FrozenMapping) and built.size == {"C": 8, "N": 3}
+    with pytest.raises(TypeError):
+        built.size["C"] = 4  # type: ignore[index]
+    assert pickle.loads(pickle.dumps(built)) == built
+    assert pickle.loads(pickle.dumps(_Sized())).size == {"C": 16}
+    assert params_to_dict(built) == {"size": {"C": 8, "N": 3}}
