@@ -615,7 +615,12 @@ def build_manifest(study: Study, plugins: Plugins, command: str | None) -> dict[
 
 
 class _Progress:
-    """A progress bar over the study's trials on a terminal; periodic lines elsewhere."""
+    """A progress bar over the study's planned trials on a terminal; periodic lines elsewhere.
+
+    Each run counts for its planned trials (its evaluation budget, plus its final-protocol
+    repeats): a run that stops early is topped up when it ends, and trials beyond the plan
+    (a cost-budgeted run, repeated architectures) do not push the bar past its total.
+    """
 
     def __init__(self, total: int, enabled: bool, label: str) -> None:
         self.total = total
@@ -631,6 +636,8 @@ class _Progress:
                              smoothing=0.1)
 
     def advance(self, n: int) -> None:
+        if n <= 0:
+            return
         self.done += n
         if self._bar is not None:
             self._bar.update(n)
@@ -638,9 +645,29 @@ class _Progress:
             self._last_line = time.monotonic()
             print(f"{self.label}: {self.done}/{self.total} trials", file=sys.stderr, flush=True)
 
+    def run(self, planned: int) -> _RunProgress:
+        """A counter for one run, which advances this bar by at most ``planned``."""
+        return _RunProgress(self, planned)
+
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
+
+
+class _RunProgress:
+    """One run's share of the study's progress bar."""
+
+    def __init__(self, bar: _Progress, planned: int) -> None:
+        self._bar = bar
+        self._left = planned
+
+    def __call__(self, n: int) -> None:
+        step = min(n, self._left)
+        self._left -= step
+        self._bar.advance(step)
+
+    def finish(self) -> None:
+        self(self._left)
 
 
 def _expected_trials(study: Study, spec: RunSpec) -> int:
@@ -684,7 +711,9 @@ def _run_in_process(study: Study, plugins: Plugins, directory: Path, todo: list[
     session = Session(study, plugins, directory, threads=os.cpu_count() or 1)
     try:
         for spec in todo:
-            summary, records = execute(session, spec, bar.advance)
+            counter = bar.run(_expected_trials(study, spec))
+            summary, records = execute(session, spec, counter)
+            counter.finish()
             if summary is not None and records is not None:
                 ran[spec.run_id] = _Ran(summary, records)
     finally:
@@ -700,11 +729,10 @@ def _worker_init(study: Study, directory: Path, threads: int) -> None:
     _WORKER = Session(study, load_plugins(), directory, threads=threads)
 
 
-def _worker_run(spec: RunSpec) -> tuple[str, int]:
+def _worker_run(spec: RunSpec) -> str:
     assert _WORKER is not None
-    summary, _ = execute(_WORKER, spec)
-    summary = summary or {}
-    return spec.run_id, summary.get("n_trials", 0) + summary.get("final_repeats", 0)
+    execute(_WORKER, spec)
+    return spec.run_id
 
 
 def _run_in_pool(study: Study, directory: Path, todo: list[RunSpec], bar: _Progress,
@@ -719,10 +747,10 @@ def _run_in_pool(study: Study, directory: Path, todo: list[RunSpec], bar: _Progr
         initializer=_worker_init,
         initargs=(study, directory, threads),
     ) as pool:
-        futures = [pool.submit(_worker_run, spec) for spec in todo]
+        futures = {pool.submit(_worker_run, spec): spec for spec in todo}
         for fut in as_completed(futures):
-            _, n = fut.result()
-            bar.advance(n)
+            fut.result()
+            bar.run(_expected_trials(study, futures[fut])).finish()
 
 
 @dataclass(frozen=True, slots=True)

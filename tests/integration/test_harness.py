@@ -112,6 +112,28 @@ def test_counting_repeats_spends_the_budget_on_proposals(tmp_path: Path) -> None
     assert (trials.loc[trials["repeat"], "cost"] >= 0).all()
 
 
+def test_progress_counts_planned_trials_not_repeats(tmp_path: Path, monkeypatch) -> None:
+    bars: list[harness._Progress] = []
+
+    class _Recorded(harness._Progress):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            bars.append(self)
+
+    monkeypatch.setattr(harness, "_Progress", _Recorded)
+    _run(NB201.format(seeds=3, evals=60, strategies=AE), tmp_path / "s")
+    trials = pd.read_parquet(tmp_path / "s" / "trials.parquet")
+    runs = trials[trials["strategy"] == "aging_evolution"]
+    assert len(runs) > 3 * 60, "aging evolution revisits architectures: more trials than planned"
+    (bar,) = bars
+    # Three runs of 60 evaluations and the random-sampling baseline's runs, one trial each.
+    baseline = pd.read_parquet(tmp_path / "s" / "runs.parquet")["strategy"].eq(
+        "random_sampling").sum()
+    assert baseline > 0
+    assert bar.total == 3 * 60 + baseline
+    assert bar.done == bar.total
+
+
 class _SlowTabular(TabularEvaluator):
     """The real tabular evaluator, slowed down, checking the log on disk before each trial."""
 
