@@ -77,6 +77,7 @@ def check_strategy(
     split: int | None = None,
     context: StrategyContext | None = None,
     make_context: Callable[[], StrategyContext] | None = None,
+    fidelities: tuple[float, ...] = (1.0, 3.0, 9.0),
 ) -> None:
     """The strategy rules of the contract.
 
@@ -86,6 +87,9 @@ def check_strategy(
        state) proposes exactly what the uninterrupted one proposes.
     4. Failed observations (value ``None``) are tolerated: the strategy keeps proposing.
     5. ``recommend`` returns ``None`` or an architecture of the space.
+
+    6. A strategy that ``requires_fidelities`` runs with an evaluator offering ``fidelities``
+       and asks only for those.
 
     A strategy that requires a supernet needs ``make_context``: a factory of contexts, each
     with a fresh supernet handle built with the same seed (see
@@ -97,6 +101,10 @@ def check_strategy(
                 f"{cls.name} trains a supernet: pass make_context, a factory of contexts with "
                 "fresh supernet handles (nasbench.testing.supernet.supernet_contexts)"
             )
+        if context is None and cls.requires_fidelities:
+            context = StrategyContext(budget=Budget(evaluations=n_trials),
+                                      fidelities=tuple(fidelities),
+                                      default_fidelity=max(fidelities))
         shared = context or StrategyContext(budget=Budget(evaluations=n_trials))
 
         def make_context() -> StrategyContext:
@@ -109,6 +117,18 @@ def check_strategy(
     assert first, f"{cls.name}: ask() returned nothing on a fresh run"
     for t in first:
         assert space.is_valid(t.arch), f"{cls.name}: proposed {t.arch!r}, not in {space.name}"
+    offered = make_context().fidelities
+    if offered:
+        asked = {t.fidelity for t in first} - {None}
+        assert asked <= set(offered), (
+            f"{cls.name}: asked for fidelities {sorted(asked - set(offered))}, the evaluator "
+            f"offers {list(offered)}"
+        )
+        if cls.requires_fidelities:
+            assert len(asked) > 1, (
+                f"{cls.name} requires several fidelities but asked only for {sorted(asked)} "
+                f"when offered {list(offered)}"
+            )
     b, _ = _fresh(cls, params, space, 1234, make_context)
     second = _drive(b, objective, n_trials)
     assert [t.arch for t in first] == [t.arch for t in second], (
