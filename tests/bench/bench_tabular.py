@@ -1,13 +1,15 @@
 """Throughput of tabular studies: the harness end to end against a bare numpy lookup loop.
 
 Run:  NASBENCH_DATA=../shared/data python tests/bench/bench_tabular.py [--seeds 500 --evals 100]
+      [--workers 2]
 
 One study runs random search and aging evolution on NAS-Bench-201 (search metric CIFAR-10
 valid_12ep, three report metrics). It prints evaluations per second of: a bare loop that draws
 uniformly random cells and looks up the same four metrics in numpy arrays; each strategy's
 loop in the harness (ask, evaluate, tell, trial logged durably; from the runs' wall time); and
 the whole ``run_study`` call (set-up, both strategies, the random-sampling baseline, writing
-trials.parquet and runs.parquet), side by side.
+trials.parquet and runs.parquet), side by side; and the whole call again with ``--workers``
+processes.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ METRICS = ("cifar10/valid_12ep", "cifar10/test_200ep", "cifar100/test_200ep",
            "imagenet16_120/test_200ep")
 
 
-def harness_rates(seeds: int, evals: int, out: Path) -> tuple[float, dict[str, float], int]:
+def harness_rates(seeds: int, evals: int, out: Path, workers: int = 1
+                  ) -> tuple[float, dict[str, float], int]:
     """End-to-end rate of one study with both strategies, and each strategy's in-loop rate."""
     plugins = load_plugins()
     study = study_from_dict(
@@ -46,7 +49,7 @@ def harness_rates(seeds: int, evals: int, out: Path) -> tuple[float, dict[str, f
         plugins,
     )
     t = time.perf_counter()
-    run_study(study, plugins, out, progress=False)
+    run_study(study, plugins, out, progress=False, workers=workers)
     elapsed = time.perf_counter() - t
     import pandas as pd
 
@@ -76,6 +79,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=500)
     parser.add_argument("--evals", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2,
+                        help="also measure the whole study with this many worker processes")
     args = parser.parse_args()
     data_dir = Path(os.environ["NASBENCH_DATA"]) if os.environ.get("NASBENCH_DATA") else None
     n = args.seeds * args.evals
@@ -91,6 +96,12 @@ def main() -> None:
     print(f"{'harness end to end':<28} {total:>12,.0f} evaluations/s "
           f"({trials:,} trials: set-up, both strategies, baseline, Parquet tables; "
           f"bare loop {bare / total:.1f}x faster)")
+    if args.workers > 1:
+        with tempfile.TemporaryDirectory() as tmp:
+            par, _, _ = harness_rates(args.seeds, args.evals, Path(tmp) / "out", args.workers)
+        print(f"{f'end to end, {args.workers} workers':<28} {par:>12,.0f} evaluations/s "
+              f"(worker processes started, runs spread over them; {par / total:.2f}x one "
+              "process)")
 
 
 if __name__ == "__main__":
