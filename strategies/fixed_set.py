@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from nasbench import seeding
 from nasbench.api import Architecture, Observation, SearchSpace, Strategy, StrategyContext, Trial
 from nasbench.errors import ConfigError
 from nasbench.hookspecs import hookimpl
@@ -92,6 +91,8 @@ def architecture_sample(space: SearchSpace, size: int, seed: int, distinct: bool
     Raises:
         ConfigError: when the space holds fewer (distinct) architectures than ``size``.
     """
+    from nasbench import seeding  # numpy: kept off `nasbench list`
+
     rng = seeding.generator(seed, "fixed_set")
     total = space.size()
     if total is not None and size > total:

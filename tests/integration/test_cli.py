@@ -18,7 +18,8 @@ def test_list_is_cheap_and_imports_no_torch() -> None:
         "import sys, time; t = time.perf_counter(); from nasbench.cli import main; "
         "main(['list', '--json']); "
         "print('ELAPSED', time.perf_counter() - t, file=sys.stderr); "
-        "heavy = [m for m in ('torch', 'pytorch_lightning', 'lightning', 'pandas', 'optuna') "
+        "heavy = [m for m in ('torch', 'pytorch_lightning', 'lightning', 'pandas', 'optuna', "
+        "'numpy', 'scipy', 'matplotlib') "
         "if m in sys.modules]; assert not heavy, heavy"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
