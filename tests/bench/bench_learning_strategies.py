@@ -14,9 +14,9 @@ Prints, in one run:
 ``bohb`` needs several fidelities, which NAS-Bench-201's table does not offer: it is timed in
 its own loop only, on one rung (the harness refuses it on this benchmark).
 
-Run under the shared CPU lock, from the repository root::
+Run on an otherwise idle machine, from the repository root::
 
-    NASBENCH_DATA=/path/to/data flock /work/cpu.lock python tests/bench/bench_learning_strategies.py
+    NASBENCH_DATA=/path/to/data python tests/bench/bench_learning_strategies.py
 """
 
 from __future__ import annotations

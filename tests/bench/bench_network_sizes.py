@@ -10,15 +10,15 @@ the published numbers:
 * NAS-Bench-Macro: all 6,561 entries (``params``, ``flops`` with the ``nb_macro`` convention);
 * DARTS (second order) at 36 channels and 20 cells: 3.3M parameters in the paper.
 
-Run it under the shared CPU lock, a table at a time (it takes tens of minutes on two cores)::
+Run it on an otherwise idle machine, a table at a time (it takes tens of minutes on two cores)::
 
     export NASBENCH_DATA=../shared/data
     for t in cifar10 cifar100 ImageNet16-120 darts; do
-        flock /work/cpu.lock python tests/bench/bench_network_sizes.py --tables $t \
+        python tests/bench/bench_network_sizes.py --tables $t \
             --no-header
     done
     for k in 1 2 3 4 5 6 7 8; do
-        flock /work/cpu.lock python tests/bench/bench_network_sizes.py --tables macro --part $k/8 \
+        python tests/bench/bench_network_sizes.py --tables macro --part $k/8 \
             --no-header
     done
 """
@@ -98,7 +98,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="entries per table (all)")
     parser.add_argument("--tables", nargs="+", default=[*_NB201_DATASETS, "macro", "darts"],
                         choices=[*_NB201_DATASETS, "macro", "darts"],
-                        help="what to check (all); one at a time keeps the CPU lock short")
+                        help="what to check (all); one at a time keeps each run short")
     parser.add_argument("--part", default="1/1", help="K/N: NAS-Bench-Macro entries K, K+N, ...")
     parser.add_argument("--no-header", action="store_true", help="omit the table header")
     args = parser.parse_args()

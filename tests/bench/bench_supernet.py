@@ -20,10 +20,10 @@ just before it, i.e. what training adds to the model and data in memory. Also pr
 supernet handle's checkpoint and the time to pickle it. Targets on the reference machine:
 single path within 1.5x of the stand-alone step, DARTS first order within 8x.
 
-Run under the shared CPU lock, from the repository root::
+Run on an otherwise idle machine, from the repository root::
 
-    flock /work/cpu.lock python tests/bench/bench_supernet.py
-    flock /work/cpu.lock python tests/bench/bench_supernet.py --C 16 --N 5 --image-size 32
+    python tests/bench/bench_supernet.py
+    python tests/bench/bench_supernet.py --C 16 --N 5 --image-size 32
 """
 
 from __future__ import annotations

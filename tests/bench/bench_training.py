@@ -1,7 +1,7 @@
 """Architectures trained per hour: the ``lightning`` evaluator against a naive Lightning
 ``Trainer.fit`` and a hand-written PyTorch loop.
 
-Run:  flock /work/cpu.lock python tests/bench/bench_training.py [--archs 8] [--epochs 10]
+Run:  python tests/bench/bench_training.py [--archs 8] [--epochs 10]
       python tests/bench/bench_training.py --accelerator auto    # on a machine with a GPU
 
 Every way trains the same NB201 cells (C=16, N=1; sampled with a fixed seed) on the same

@@ -1,6 +1,6 @@
 """Throughput of the zero-cost proxies: networks scored per second, per proxy.
 
-Run:  NASBENCH_DATA=../shared/data flock /work/cpu.lock python tests/bench/bench_zero_cost.py
+Run:  NASBENCH_DATA=../shared/data python tests/bench/bench_zero_cost.py
       [--cells 8 --device cpu --threads 1]
 
 Two networks, each scored through the ``zero_cost`` evaluator exactly as a study pays for it
