@@ -92,10 +92,20 @@ class Decision:
     Attributes:
         name: stable identifier, e.g. ``edge_2<-1``.
         choices: the labels of the options; an architecture stores the index.
+        excluded: indices of choices the earlier choices rule out (a DARTS node's second
+            input may not be its first); :meth:`SearchSpace.next_decision` sets them, and a
+            strategy that draws decision by decision gives them no probability.
     """
 
     name: str
     choices: tuple[str, ...]
+    excluded: tuple[int, ...] = ()
+
+    def allowed(self) -> list[int]:
+        """Indices of the choices that may be taken here."""
+        if not self.excluded:
+            return list(range(len(self.choices)))
+        return [c for c in range(len(self.choices)) if c not in self.excluded]
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,8 +302,9 @@ class SearchSpace(_Plugin):
     def next_decision(self, prefix: Architecture) -> Decision | None:
         """The decision that follows ``prefix``, or ``None`` when ``prefix`` is complete.
 
-        Spaces whose later choices depend on earlier ones (variable depth, skip anchors)
-        override this; autoregressive controllers walk it.
+        Spaces whose later choices depend on earlier ones (variable depth, skip anchors, a
+        choice that an earlier one rules out: :attr:`Decision.excluded`) override this;
+        autoregressive controllers walk it.
         """
         fixed = self.decisions()
         if fixed is None:
@@ -315,7 +326,11 @@ class SearchSpace(_Plugin):
             else:
                 arch = ()
                 while (d := self.next_decision(arch)) is not None:
-                    arch = (*arch, int(rng.integers(len(d.choices))))
+                    if d.excluded:
+                        allowed = d.allowed()
+                        arch = (*arch, allowed[int(rng.integers(len(allowed)))])
+                    else:
+                        arch = (*arch, int(rng.integers(len(d.choices))))
             if self.is_valid(arch):
                 return arch
 
@@ -374,6 +389,11 @@ class SearchSpace(_Plugin):
             if not isinstance(c, int) or not 0 <= c < len(d.choices):
                 raise InvalidArchitectureError(
                     f"{self.name}: decision {d.name} has {len(d.choices)} choices, got {c!r}"
+                )
+            if c in d.excluded:
+                raise InvalidArchitectureError(
+                    f"{self.name}: decision {d.name} cannot take {d.choices[c]!r} after the "
+                    "earlier choices"
                 )
         missing = self.next_decision(arch)
         if missing is not None:

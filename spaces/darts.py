@@ -4,7 +4,8 @@ An architecture is a normal cell and a reduction cell. Each cell has two input n
 outputs of the two previous cells, ``c_{k-2}`` and ``c_{k-1}``) and four intermediate nodes;
 intermediate node ``k`` (numbered 2..5, as in DARTS) sums two operations applied to two
 *different* earlier nodes; the cell outputs the concatenation of the four intermediate nodes.
-Decisions, per cell and node: ``input_a``, ``op_a``, ``input_b``, ``op_b`` (32 in all).
+Decisions, per cell and node: ``input_a``, ``op_a``, ``input_b``, ``op_b`` (32 in all);
+in the decision walk (:meth:`DartsSpace.next_decision`) ``input_b`` excludes ``input_a``.
 
 Operations: DARTS's eight primitives. ``none`` is part of the continuous relaxation but never
 of a derived cell (derivation keeps the strongest non-zero operation), so by default the
@@ -108,6 +109,17 @@ class DartsSpace(SearchSpace):
 
     def decisions(self) -> tuple[Decision, ...]:
         return self._decisions
+
+    def next_decision(self, prefix: Architecture) -> Decision | None:
+        """The decisions in order; a node's second input excludes its first, so that every
+        walk a controller takes ends in a valid cell."""
+        i = len(prefix)
+        if i >= len(self._decisions):
+            return None
+        decision = self._decisions[i]
+        if i % _PER_NODE == 2:
+            return Decision(decision.name, decision.choices, excluded=(prefix[i - 2],))
+        return decision
 
     def validate(self, arch: Architecture) -> None:
         super().validate(arch)

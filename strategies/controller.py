@@ -259,6 +259,9 @@ class LstmController:
                 logits = logits / self.config.temperature
             if self.config.tanh_constant is not None:
                 logits = self.config.tanh_constant * np.tanh(logits)
+            if decision.excluded:
+                logits = logits.copy()
+                logits[list(decision.excluded)] = -np.inf
             choice = _draw(np.exp(logits - logits.max()), float(self.rng.random()))
             arch = (*arch, choice)
             x = embedding[choice]
@@ -281,7 +284,8 @@ class LstmController:
                              ) -> tuple[torch.Tensor, torch.Tensor]:
         """Log-probability and summed per-step entropy of each architecture, with autograd.
 
-        These are the policy's own, before any redraw for a space's rules (:meth:`sample`). The
+        These are the policy's own, before any redraw for a space's rules (:meth:`sample`);
+        choices a decision excludes have probability 0 and the others share the rest. The
         batch runs through the LSTM together (teacher forcing); sequences of different
         lengths are padded at the end, which cannot change their earlier outputs. Each
         decision's head is applied once to every position where that decision was taken.
@@ -291,8 +295,10 @@ class LstmController:
         m = len(archs)
         walks = [self._decisions_of(a) for a in archs]
         length = max(len(w) for w in walks)
-        # Positions (step, sequence, choice) grouped by decision name.
+        # Positions (step, sequence, choice) grouped by decision name, and the choices each
+        # position excludes (most decisions exclude none).
         groups: dict[str, tuple[list[int], list[int], list[int]]] = {}
+        excluded: dict[str, list[tuple[int, ...]]] = {}
         for k, (arch, walk) in enumerate(zip(archs, walks, strict=True)):
             for t, decision in enumerate(walk):
                 self._head(decision)
@@ -300,6 +306,7 @@ class LstmController:
                 steps.append(t)
                 seqs.append(k)
                 choices.append(arch[t])
+                excluded.setdefault(decision.name, []).append(decision.excluded)
         h = self.config.hidden_size
         inputs = torch.zeros(length, m, h)
         inputs = inputs.index_put(
@@ -321,11 +328,20 @@ class LstmController:
             _, weight, bias = self._heads[name].params
             hidden = outputs[torch.tensor(steps), torch.tensor(seqs)]
             logits = self._shape_logits(torch.nn.functional.linear(hidden, weight, bias))
+            mask = None
+            if any(excluded[name]):
+                mask = torch.zeros(logits.shape, dtype=torch.bool)
+                for row, out in enumerate(excluded[name]):
+                    mask[row, list(out)] = True
+                logits = logits.masked_fill(mask, -math.inf)
             log_softmax = torch.log_softmax(logits, -1)
             index = torch.tensor(seqs)
             chosen = log_softmax.gather(1, torch.tensor(choices).unsqueeze(1)).squeeze(1)
             log_prob = log_prob.index_add(0, index, chosen)
-            step_entropy = -(log_softmax.exp() * log_softmax).sum(-1)
+            terms = log_softmax.exp() * log_softmax
+            if mask is not None:  # an excluded choice has probability 0 and adds nothing
+                terms = terms.masked_fill(mask, 0.0)
+            step_entropy = -terms.sum(-1)
             entropy = entropy.index_add(0, index, step_entropy)
         return log_prob, entropy
 

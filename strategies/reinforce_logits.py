@@ -39,6 +39,16 @@ _ADAM_BETAS = (0.9, 0.999)
 _ADAM_EPS = 1e-8
 
 
+def _weights(values: np.ndarray, excluded: tuple[int, ...]) -> np.ndarray:
+    """Unnormalised softmax weights of ``values``; excluded choices get none."""
+    import numpy as np
+
+    weights = np.exp(values - values.max())
+    if excluded:
+        weights[list(excluded)] = 0.0
+    return weights
+
+
 @dataclass(frozen=True)
 class ReinforceLogitsParams:
     learning_rate: float = param(
@@ -90,17 +100,19 @@ class ReinforceLogits(Strategy):
             self._logits[decision.name] = entry
         return entry
 
-    def _walk(self, arch: Architecture | None) -> tuple[Architecture, list[_Logits]]:
-        """Sample an architecture (``arch`` None) or retrace one; its decisions' logits."""
+    def _walk(self, arch: Architecture | None
+              ) -> tuple[Architecture, list[tuple[_Logits, tuple[int, ...]]]]:
+        """Sample an architecture (``arch`` None) or retrace one; its decisions' logits, each
+        with the choices the decision excludes there."""
         import numpy as np
 
         prefix: Architecture = ()
         used = []
         while (decision := self.space.next_decision(prefix)) is not None:
             logits = self._of(decision)
-            used.append(logits)
+            used.append((logits, decision.excluded))
             if arch is None:
-                weights = np.exp(logits.values - logits.values.max())
+                weights = _weights(logits.values, decision.excluded)
                 cdf = np.cumsum(weights)
                 choice = int(np.searchsorted(cdf, self.rng.random() * cdf[-1], side="right"))
                 choice = min(choice, len(weights) - 1)
@@ -125,8 +137,8 @@ class ReinforceLogits(Strategy):
         step_size = self.params.learning_rate / (1.0 - beta1**self._steps)
         correction2 = math.sqrt(1.0 - beta2**self._steps)
         _, used = self._walk(trial.arch)
-        for logits, choice in zip(used, trial.arch, strict=True):
-            weights = np.exp(logits.values - logits.values.max())
+        for (logits, excluded), choice in zip(used, trial.arch, strict=True):
+            weights = _weights(logits.values, excluded)
             grad = weights / weights.sum()  # gradient of -log P(choice) (R - b) over logits
             grad[choice] -= 1.0
             grad *= advantage
@@ -141,9 +153,13 @@ class ReinforceLogits(Strategy):
             return self._best.arch
         prefix: Architecture = ()
         while (decision := self.space.next_decision(prefix)) is not None:
-            # A decision the policy never met still has uniform logits: take its first choice.
+            # A decision the policy never met still has uniform logits: its first allowed choice.
             logits = self._logits.get(decision.name)
-            prefix = (*prefix, int(logits.values.argmax()) if logits is not None else 0)
+            allowed = decision.allowed()
+            if logits is None:
+                prefix = (*prefix, allowed[0])
+            else:
+                prefix = (*prefix, max(allowed, key=lambda c: logits.values[c]))
         return prefix
 
     def state_dict(self) -> dict[str, Any]:

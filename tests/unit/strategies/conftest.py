@@ -26,12 +26,14 @@ class LayeredSpace(SearchSpace):
     capabilities: ClassVar[frozenset[str]] = frozenset({"enumerate"})
 
     def __init__(self, params: Any = None, max_depth: int = 3,
-                 distinct_filters: bool = False) -> None:
+                 distinct_filters: bool = False, walk_excludes: bool = False) -> None:
         super().__init__(params)
         self.max_depth = max_depth
-        self.distinct_filters = distinct_filters
-        """A rule the decision walk does not express (like DARTS' two distinct inputs): two
-        consecutive layers may not share a filter size."""
+        self.distinct_filters = distinct_filters or walk_excludes
+        """A rule (like DARTS' two distinct inputs): two consecutive layers may not share a
+        filter size."""
+        self.walk_excludes = walk_excludes
+        """Whether the decision walk expresses the rule (``Decision.excluded``)."""
 
     def next_decision(self, prefix: Architecture) -> Decision | None:
         if not prefix:
@@ -40,6 +42,10 @@ class LayeredSpace(SearchSpace):
         position = 1
         for layer in range(depth):
             if len(prefix) == position:
+                if self.walk_excludes and layer > 0:
+                    previous = 1 + (layer - 1) + (layer - 1) * (layer - 2) // 2
+                    return Decision(f"layer{layer}/filter", _FILTERS,
+                                    excluded=(prefix[previous],))
                 return Decision(f"layer{layer}/filter", _FILTERS)
             position += 1
             for anchor in range(layer):
@@ -58,7 +64,7 @@ class LayeredSpace(SearchSpace):
             decision = self.next_decision(arch[:t])
             if decision is None or not isinstance(choice, int) or not (
                 0 <= choice < len(decision.choices)
-            ):
+            ) or choice in decision.excluded:
                 raise InvalidArchitectureError(f"{arch!r} leaves the space at position {t}")
         if self.next_decision(arch) is not None:
             raise InvalidArchitectureError(f"{arch!r} ends before its decisions do")
@@ -137,6 +143,13 @@ def layered_space() -> LayeredSpace:
 def constrained_space() -> LayeredSpace:
     """The layered space with a rule its decision walk does not express."""
     return LayeredSpace(distinct_filters=True)
+
+
+@pytest.fixture
+def excluding_space() -> LayeredSpace:
+    """The constrained space whose decision walk expresses its rule: a layer's filter
+    excludes the filter of the layer before."""
+    return LayeredSpace(walk_excludes=True)
 
 
 @pytest.fixture(scope="session")

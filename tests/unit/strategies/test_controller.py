@@ -143,3 +143,44 @@ def test_draws_again_when_the_space_rejects_a_sequence(constrained_space):
     archs = [controller.sample() for _ in range(200)]
     assert all(constrained_space.is_valid(a) for a in archs)
     assert any(a[0] > 0 for a in archs), "multi-layer networks, where the rule bites, occur"
+
+
+def test_excluded_choices_get_no_probability(excluding_space, constrained_space):
+    """Where the walk says which choices an earlier one rules out, the policy never draws
+    them: every walk ends in a valid architecture, and the probabilities of the valid
+    architectures sum to one."""
+    controller = LstmController(excluding_space, np.random.default_rng(8),
+                                ControllerConfig(init_range=1.0))
+    drawn = [controller._sample_sequence() for _ in range(300)]
+    assert all(excluding_space.is_valid(a) for a in drawn)
+    assert any(a[0] > 0 for a in drawn), "multi-layer networks, where the rule bites, occur"
+    archs = list(excluding_space.enumerate())
+    assert sorted(archs) == sorted(constrained_space.enumerate())
+    with torch.no_grad():
+        log_prob, entropy = controller.log_prob_and_entropy(archs)
+    assert math.isclose(float(log_prob.double().exp().sum()), 1.0, rel_tol=1e-4)
+    assert torch.isfinite(entropy).all()
+
+
+def test_sampling_frequencies_match_the_probabilities_with_exclusions(excluding_space):
+    controller = LstmController(excluding_space, np.random.default_rng(9),
+                                ControllerConfig(init_range=1.0))
+    n = 5_000
+    counts = Counter(controller.sample() for _ in range(n))
+    archs = sorted(counts, key=counts.get, reverse=True)[:6]
+    with torch.no_grad():
+        probs = controller.log_prob_and_entropy(archs)[0].exp().tolist()
+    for arch, p in zip(archs, probs, strict=True):
+        assert abs(counts[arch] / n - p) < 4 * math.sqrt(p * (1 - p) / n) + 1e-3, arch
+
+
+def test_every_controller_walk_on_darts_is_a_valid_cell():
+    from nasbench.spaces.darts import DartsSpace
+
+    space = DartsSpace()
+    controller = LstmController(space, np.random.default_rng(10),
+                                ControllerConfig(init_range=1.0))
+    cells = [controller._sample_sequence() for _ in range(100)]
+    assert all(space.is_valid(c) for c in cells)
+    loss = controller.reinforce(cells[:8], [float(i) for i in range(8)])
+    assert math.isfinite(loss)
