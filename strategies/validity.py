@@ -1,9 +1,9 @@
 """Drawing architectures that satisfy every rule of a space.
 
-A space's decision walk (``next_decision``) cannot express every rule: DARTS, for one, needs
-the two inputs of a node to differ, which its ``validate`` checks after the fact. A strategy
-that builds architectures decision by decision (a policy, a sampler of optuna's) therefore
-draws again until the space accepts the draw, as ``SearchSpace.sample`` does.
+A space's decision walk (``next_decision``) may not express every rule of the space, and
+optuna's samplers cannot honour a decision's ``excluded`` choices (DARTS's walk excludes a
+node's first input from its second). A strategy that builds architectures decision by decision
+therefore draws again until the space accepts the draw, as ``SearchSpace.sample`` does.
 """
 
 from __future__ import annotations
