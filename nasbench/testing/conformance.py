@@ -87,7 +87,6 @@ def check_strategy(
        state) proposes exactly what the uninterrupted one proposes.
     4. Failed observations (value ``None``) are tolerated: the strategy keeps proposing.
     5. ``recommend`` returns ``None`` or an architecture of the space.
-
     6. A strategy that ``requires_fidelities`` runs with an evaluator offering ``fidelities``
        and asks only for those.
 
@@ -111,13 +110,21 @@ def check_strategy(
             return shared
 
     split = split if split is not None else n_trials // 2
+    first_context: list[StrategyContext] = []
+    factory = make_context
+
+    def make_context() -> StrategyContext:  # remembers the first, for its fidelities
+        made = factory()
+        if not first_context:
+            first_context.append(made)
+        return made
 
     a, _ = _fresh(cls, params, space, 1234, make_context)
     first = _drive(a, objective, n_trials)
     assert first, f"{cls.name}: ask() returned nothing on a fresh run"
     for t in first:
         assert space.is_valid(t.arch), f"{cls.name}: proposed {t.arch!r}, not in {space.name}"
-    offered = make_context().fidelities
+    offered = first_context[0].fidelities
     if offered:
         asked = {t.fidelity for t in first} - {None}
         assert asked <= set(offered), (
