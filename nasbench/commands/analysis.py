@@ -1,9 +1,9 @@
 """The analysis commands of the ``nasbench`` command line: ``report``, ``correlate``, ``import``.
 
-:mod:`nasbench.cli` adds these parsers; each handler reads results or benchmark tables, never
-runs anything, and turns every user mistake into a :class:`~nasbench.errors.UserError`.
-The parsers are built for every command, ``nasbench list`` included, so they import nothing
-heavy: defaults that live in numpy-backed modules are filled in by the handlers.
+Each handler reads results or benchmark tables, never runs anything, and turns every user
+mistake into a :class:`~nasbench.errors.UserError`. The parsers are built for every command,
+``nasbench list`` included, so they import nothing heavy: defaults that live in numpy-backed
+modules are filled in by the handlers.
 """
 
 from __future__ import annotations
@@ -212,3 +212,20 @@ def cmd_import(args: argparse.Namespace) -> int:
         write_results_directory(results, target)
         print(target)
     return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="leaderboards, statistics, anytime curves and an HTML "
+                       "report of results directories")
+    add_report_arguments(p)
+    p.set_defaults(handler=cmd_report)
+
+    p = sub.add_parser("correlate", help="rank correlations between two scorings of "
+                       "architectures, or a ready-made correlation study")
+    add_correlate_arguments(p)
+    p.set_defaults(handler=cmd_correlate)
+
+    p = sub.add_parser("import", help="turn results nasbench did not produce into a results "
+                       "directory")
+    add_import_arguments(p)
+    p.set_defaults(handler=cmd_import)
