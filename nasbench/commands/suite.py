@@ -28,9 +28,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="evaluations per run (default 100)")
     p.add_argument("--workers", type=int, default=1, help="parallel worker processes")
     p.add_argument("--data-dir", help="benchmark data directory (default $NASBENCH_DATA)")
-    p.add_argument("--out", required=True,
-                   help="suite directory (one study directory per problem); an existing one "
-                   "is resumed")
+    p.add_argument("--out",
+                   help="suite directory, one study directory per problem (required unless "
+                   "--list); an existing one is resumed")
     p.add_argument("--list", action="store_true",
                    help="list the problems and strategies the suite would run, and stop")
     p.add_argument("--quiet", action="store_true", help="no progress output")
@@ -81,6 +81,8 @@ def cmd_suite(args: argparse.Namespace) -> int:
             print(f"  {s.name:<28} skipped: {s.reason}")
         print("Strategies: " + ", ".join(select_strategies(plugins, args.strategies)))
         return 0
+    if args.out is None:
+        raise UserError("name the suite directory with --out DIR (an existing one is resumed).")
     protocol = SuiteProtocol(seeds=args.seeds, evaluations=args.evaluations)
     out = Path(args.out)
 
