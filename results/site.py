@@ -139,6 +139,9 @@ def _slug(text: str, taken: set[str]) -> str:
 def load_problems(results_list: Sequence[Results], data_dir: Path | None = None
                   ) -> list[ProblemScores]:
     """The problem of each results directory: its first report metric, per strategy."""
+    from nasbench.registry import load_plugins
+
+    plugins = load_plugins()
     problems: list[ProblemScores] = []
     taken: set[str] = set()
     for results in results_list:
@@ -152,7 +155,7 @@ def load_problems(results_list: Sequence[Results], data_dir: Path | None = None
             part = runs[runs["strategy"] == label].sort_values("seed")
             values[label] = part[metric].to_numpy(dtype=np.float64)
             seeds[label] = part["seed"].to_numpy()
-        optimum = table_optima(results, data_dir=data_dir).get(metric)
+        optimum = table_optima(results, plugins, data_dir).get(metric)
         problems.append(ProblemScores(name, _slug(name, taken), results, metric,
                                       results.higher_is_better(metric), values, seeds, optimum))
     return problems

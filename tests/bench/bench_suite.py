@@ -1,7 +1,7 @@
 """Where the time of ``nasbench suite`` + ``nasbench leaderboard --site`` goes.
 
 Run:  NASBENCH_DATA=../shared/data python tests/bench/bench_suite.py [--seeds 5]
-      [--evaluations 100] [--workers 2] [--no-figures] [--out DIR]
+      [--evaluations 100] [--workers 2] [--problems nbgraph-cora ...] [--no-figures] [--out DIR]
 
 Runs the suite with the built-in black-box strategies (random search, aging evolution, local
 search, both REINFORCE variants, TPE via ``bayesian``) on every available tabular problem at
@@ -39,6 +39,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--evaluations", type=int, default=100)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--problems", nargs="+", help="a subset of the problems (default: all)")
     ap.add_argument("--no-figures", action="store_true")
     ap.add_argument("--out", help="suite directory (default: a temporary one)")
     args = ap.parse_args()
@@ -52,7 +53,8 @@ def main() -> None:
     plugins = load_plugins()
     protocol = SuiteProtocol(seeds=args.seeds, evaluations=args.evaluations)
     start, cpu = time.perf_counter(), cpu_seconds()
-    outcome = run_suite(plugins, out, strategies=STRATEGIES, protocol=protocol,
+    outcome = run_suite(plugins, out, problems=args.problems, strategies=STRATEGIES,
+                        protocol=protocol,
                         workers=args.workers, progress=False, log=print)
     suite_s = time.perf_counter() - start
     suite_cpu = cpu_seconds() - cpu

@@ -146,6 +146,24 @@ def test_index_figures_recomputed_by_hand(suite: dict) -> None:
         assert rows[label][5] == wtl
 
 
+def test_normalised_regret_recomputed_from_the_table(suite: dict, plugins) -> None:
+    scores = pd.DataFrame(_scores(suite["out"])).T
+    per_problem = {}
+    for p in PROBLEMS:
+        dataset = p.split("-", 1)[1]
+        table = plugins.benchmarks.get("nbgraph")().load(None, (dataset,))
+        column = np.asarray(table.column(f"{dataset}/test_acc"), dtype=float)
+        best, mean = column.max(), column.mean()
+        per_problem[p] = (best - scores.loc[p]) / (best - mean)
+    regret = pd.DataFrame(per_problem).mean(axis=1)
+    rows = _index_rows(suite["site"])
+    for label, value in regret.items():
+        assert rows[label][3] == f"{value:.3f}"
+    problems = {r[0]: r for r in _rows_of((suite["site"] / "index.html").read_text(), 1)}
+    table = plugins.benchmarks.get("nbgraph")().load(None, ("cora",))
+    assert problems["nbgraph-cora"][4] == f"{max(table.column('cora/test_acc')):.2f}"
+
+
 class _Links(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
