@@ -260,9 +260,10 @@ def _protocol_text(problems: Sequence[ProblemScores]) -> str:
     budgets = sorted({p.results.describe()["budget"] for p in problems})
     seeds = sorted({int(p.results.describe()["seeds"]) for p in problems})
     return (f"{len(problems)} problems; budget per run: {' / '.join(budgets)}; "
-            f"{' / '.join(map(str, seeds))} seeds per strategy; every strategy with its default "
-            "hyper-parameters, searching on the problem's validation metric; the table's test "
-            "metric is only reported. `random_sampling` is the random-sampling baseline "
+            f"{' / '.join(map(str, seeds))} seeds per strategy; strategies as each problem's "
+            "study configures them (`nasbench suite` runs each with its default "
+            "hyper-parameters), searching on the problem's search metric; the report metric is "
+            "never seen by a strategy. `random_sampling` is the random-sampling baseline "
             "(one uniform sample per seed, Yang et al., ICLR 2020).")
 
 
