@@ -69,12 +69,15 @@ def _table_of(results: Results, plugins: Any, data_dir: Path | None) -> tuple[An
     space_t = config.get("space") or {}
     if results.imported or not ev.get("name") or not space_t.get("name"):
         return None
+    from nasbench.errors import UserError
     from nasbench.params import build_params
 
     try:
         ev_cls = plugins.evaluators.get(ev["name"])
         space_cls = plugins.spaces.get(space_t["name"])
-    except Exception:  # a plugin that is no longer installed: no reference, not an error
+    except UserError:  # a plugin that is no longer installed: no reference, not an error
+        return None
+    if not hasattr(ev_cls, "benchmark"):  # it trains or scores networks: no whole table
         return None
     params = {k: v for k, v in ev.items()
               if k not in ("name", "dataset", "search_metric", "report_metrics")}
@@ -84,7 +87,7 @@ def _table_of(results: Results, plugins: Any, data_dir: Path | None) -> tuple[An
                                                            if k != "name"}, "space"))
         evaluator.bind_plugins(plugins)
         evaluator.check(space, ev.get("dataset", ""), data_dir)
-    except Exception:  # the table is not available here: say nothing rather than guess
+    except (UserError, OSError, ValueError):  # the table is not available here
         return None
     benchmark = getattr(evaluator, "benchmark", None)
     if benchmark is None or not hasattr(benchmark, "load"):
@@ -93,7 +96,7 @@ def _table_of(results: Results, plugins: Any, data_dir: Path | None) -> tuple[An
     datasets = tuple(dict.fromkeys(m.split("/", 1)[0] for m in wanted if "/" in m))
     try:
         return benchmark.load(data_dir, datasets), evaluator
-    except Exception:
+    except (UserError, OSError, ValueError, KeyError):
         return None
 
 
