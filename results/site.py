@@ -392,7 +392,7 @@ def strategy_document(label: str, problems: Sequence[ProblemScores], agg: Aggreg
     names = {str(n) for p in problems if label in p.values
              for n in p.results.runs.loc[p.results.runs["strategy"] == label, "strategy_name"]}
     doc.paragraph("Registered strategy: " + ", ".join(f"`{n}`" for n in sorted(names))
-                  + "; default hyper-parameters as recorded in each problem's manifest.json.")
+                  + "; its hyper-parameters are recorded in each problem's manifest.json.")
     return doc
 
 
