@@ -556,6 +556,10 @@ class Strategy(_Plugin):
     """Space capabilities this strategy needs (checked before a study starts)."""
     requires_fidelities: ClassVar[bool] = False
     """Whether the strategy needs an evaluator with several fidelities."""
+    searches: ClassVar[bool] = True
+    """Whether the strategy searches for a good architecture. ``False`` for designs that
+    propose a given set whatever they observe (protocol and correlation studies); the
+    benchmark suite (``nasbench suite``) leaves those out."""
 
     space: SearchSpace
     rng: np.random.Generator

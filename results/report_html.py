@@ -3,7 +3,9 @@ self-contained HTML page.
 
 The HTML page carries its style and its figures (inline SVG) inside it and loads nothing, so it
 opens offline, can be mailed or archived, and renders the same in any browser. Text written
-with backticks (```name```) is shown as code in both formats.
+with backticks (```name```) is shown as code in both formats, and ``[text](relative/path)`` as
+a link. Pages of the leaderboard site (:mod:`~nasbench.results.site`) also carry a few lines of
+script that sort every table by any column (:data:`SORT_SCRIPT`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,68 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 _CODE = re.compile(r"`([^`]+)`")
+_LINK = re.compile(r"\[([^\]\[]+)\]\(([^()\s]+)\)")
+
+SORT_SCRIPT = """
+(function () {
+  function fail(message) {
+    var box = document.getElementById("js-error") || document.createElement("pre");
+    box.id = "js-error";
+    box.textContent += String(message) + "\\n";
+    document.body.appendChild(box);
+  }
+  window.onerror = function (message, source, line) { fail(message + " (line " + line + ")"); };
+  var NUMBER = /^[\\[(]?\\s*([-+\u2212]?[0-9][0-9,]*(?:\\.[0-9]+)?(?:e[-+]?[0-9]+)?)/i;
+  function key(cell) {
+    var text = cell ? cell.textContent.trim() : "";
+    var m = text.match(NUMBER);
+    return m ? {n: parseFloat(m[1].replace(/,/g, "").replace("\u2212", "-")), t: text}
+             : {n: null, t: text};
+  }
+  function sortTable(table, col, descending) {
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = key(a.cells[col]), y = key(b.cells[col]), c;
+      if (x.n !== null && y.n !== null) { c = x.n - y.n; }
+      else if (x.n !== null) { return -1; }
+      else if (y.n !== null) { return 1; }
+      else if (x.t === "\u2013" || y.t === "\u2013") { return x.t === "\u2013" ? 1 : -1; }
+      else { c = x.t.localeCompare(y.t); }
+      return descending ? -c : c;
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+    var heads = table.tHead.rows[0].cells;
+    for (var j = 0; j < heads.length; j++) { heads[j].removeAttribute("aria-sort"); }
+    heads[col].setAttribute("aria-sort", descending ? "descending" : "ascending");
+    table.setAttribute("data-sorted", col + ":" + (descending ? "desc" : "asc"));
+  }
+  try {
+    var tables = document.querySelectorAll("table");
+    Array.prototype.forEach.call(tables, function (table, i) {
+      table.setAttribute("data-table", i);
+      if (!table.tHead || !table.tBodies.length) { return; }
+      Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, col) {
+        th.className += " sortable";
+        th.title = "sort by this column";
+        th.addEventListener("click", function () {
+          sortTable(table, col, table.getAttribute("data-sorted") === col + ":asc");
+        });
+      });
+    });
+    // Self-test hook: #click=T:C[:K] clicks header C of table T, K times (default once).
+    var m = location.hash.match(/^#click=(\\d+):(\\d+)(?::(\\d+))?$/);
+    if (m) {
+      var th = tables[+m[1]].tHead.rows[0].cells[+m[2]];
+      for (var k = 0; k < (m[3] ? +m[3] : 1); k++) { th.click(); }
+    }
+    document.documentElement.setAttribute("data-ready", "1");
+  } catch (err) { fail(err); }
+})();
+"""
+"""Sorts a table by a column when its header is clicked (numbers by value, missing values
+last; a second click reverses), and writes any script error into the page (``#js-error``)
+so that a headless browser's DOM shows it."""
 
 _STYLE = """
 body{font-family:-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0;color:#1d1d1f;
@@ -32,10 +96,24 @@ figure{margin:1em 0 1.4em}figure svg{max-width:100%;height:auto}
 figcaption{font-size:.85em;color:#555;margin-top:.3em}
 nav{background:#f7f7f9;border:1px solid #e3e3e8;padding:.6em 1em;font-size:.9em}
 nav ul{margin:.2em 0;padding-left:1.2em}.meta{color:#666;font-size:.85em}
+th.sortable{cursor:pointer}th[aria-sort=ascending]::after{content:" \\25B2"}
+th[aria-sort=descending]::after{content:" \\25BC"}#js-error{color:#b00020}
 """
 
 
 def _inline_html(text: str) -> str:
+    # A link may hold code (``[`name`](page.html)``): links first, then code inside them.
+    pieces = _LINK.split(text)
+    out = []
+    for i in range(0, len(pieces), 3):
+        out.append(_code_html(pieces[i]))
+        if i + 2 < len(pieces):
+            out.append(f'<a href="{html.escape(pieces[i + 2], quote=True)}">'
+                       f"{_code_html(pieces[i + 1])}</a>")
+    return "".join(out)
+
+
+def _code_html(text: str) -> str:
     parts = _CODE.split(text)
     return "".join(f"<code>{html.escape(p)}</code>" if i % 2 else html.escape(p)
                    for i, p in enumerate(parts))
@@ -134,8 +212,9 @@ class Document:
         return "\n".join(lines).rstrip() + "\n"
 
     # -- HTML ----------------------------------------------------------------------------------
-    def html(self, generator: str = "nasbench") -> str:
-        """The document as one self-contained HTML page (inline style and SVG, no scripts)."""
+    def html(self, generator: str = "nasbench", *, sortable: bool = False) -> str:
+        """The document as one self-contained HTML page (inline style and SVG; with
+        ``sortable``, the inline :data:`SORT_SCRIPT` too, and nothing loaded from elsewhere)."""
         toc = [b for b in self.blocks if isinstance(b, Heading) and b.level <= 2]
         body: list[str] = [f"<h1>{_inline_html(self.title)}</h1>",
                            f'<p class="meta">Generated by {html.escape(generator)} on '
@@ -150,7 +229,9 @@ class Document:
         return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                 f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                 f"<title>{html.escape(self.title)}</title><style>{_STYLE}</style></head>"
-                f"<body><main>\n" + "\n".join(body) + "\n</main></body></html>\n")
+                f"<body><main>\n" + "\n".join(body) + "\n</main>"
+                + (f"<script>{SORT_SCRIPT}</script>" if sortable else "")
+                + "</body></html>\n")
 
     def write(self, directory: Path, stem: str) -> tuple[Path, Path]:
         """Write ``<stem>.md`` and ``<stem>.html`` into ``directory``."""

@@ -198,3 +198,20 @@ def compare_ranks(
         np.fill_diagonal(pairwise, 1.0)
     return RankComparison(labels, mean_ranks, n, statistic, p_value, post_hoc, pairwise, cd,
                           alpha)
+
+
+def smallest_p(test: str, n_a: int, n_b: int = 0) -> float:
+    """The smallest two-sided p-value ``test`` can give on samples of these sizes.
+
+    With few runs a rank test cannot reach a small p whatever the data: the Wilcoxon
+    signed-rank test on ``n_a`` non-zero paired differences gives at least ``2 / 2**n_a``
+    (0.0625 for five pairs), the Mann-Whitney U test at least ``2 / C(n_a + n_b, n_a)``. A
+    leaderboard says so instead of printing a p-value that could never have been small.
+    """
+    from math import comb
+
+    if test == "wilcoxon":
+        return min(1.0, 2.0 / 2.0 ** n_a) if n_a > 0 else 1.0
+    if n_a < 1 or n_b < 1:
+        return 1.0
+    return min(1.0, 2.0 / comb(n_a + n_b, n_a))

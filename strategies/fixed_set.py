@@ -43,6 +43,7 @@ class FixedSet(Strategy):
     summary: ClassVar[str] = ("the same listed or sampled architectures in every run (protocol "
                               "and correlation studies)")
     Params: ClassVar[type] = FixedSetParams
+    searches: ClassVar[bool] = False
 
     def __init__(self, params: FixedSetParams | None = None) -> None:
         super().__init__(params)

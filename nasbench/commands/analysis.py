@@ -63,6 +63,8 @@ def add_report_arguments(p: argparse.ArgumentParser) -> None:
                    "directory's first (default) or all")
     p.add_argument("--no-figures", action="store_true", help="tables only (faster)")
     p.add_argument("--quiet", action="store_true", help="do not print the leaderboard")
+    p.add_argument("--order", choices=("rank", "config"), default="rank",
+                   help="leaderboard rows by mean rank (default) or in the config's order")
     _add_bootstrap_arguments(p)
 
 
@@ -82,7 +84,8 @@ def cmd_report(args: argparse.Namespace) -> int:
                         "with --out DIR.")
     results = [load_results(d) for d in args.dirs]
     out = Path(args.out) if args.out else Path(args.dirs[0]) / "report"
-    options = ReportOptions(LeaderboardOptions(_bootstrap(args), args.post_hoc, args.alpha),
+    options = ReportOptions(LeaderboardOptions(_bootstrap(args), args.post_hoc, args.alpha,
+                                               args.order),
                             args.across, not args.no_figures)
     paths = write_report(results, out, options)
     if not args.quiet:
