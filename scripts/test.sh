@@ -78,7 +78,15 @@ for entry in .venv/lib/"$py"/site-packages/*; do
   esac
 done
 echo "import site; site.addsitedir('$shared')" > "$work/venv/lib/$py/site-packages/zz-base.pth"
-.venv/bin/python -m pip --python "$work/venv/bin/python" install -q --no-deps -e "$copy"
+.venv/bin/python -m pip --python "$work/venv/bin/python" install -q --no-deps -e "$copy" \
+  > "$work/pip.log" 2>&1 || { cat "$work/pip.log" >&2; exit 1; }
+# The copy's tests must import the copy's code, not this checkout's.
+(cd "$work" && "$work/venv/bin/python" - "$copy") <<'PY'
+import sys
+import nasbench, nasbench.evaluators, nasbench.spaces
+for module in (nasbench, nasbench.evaluators, nasbench.spaces):
+    assert module.__file__.startswith(sys.argv[1]), f"{module.__name__} from {module.__file__}"
+PY
 
 echo "test.sh: running the suite from $copy (no NASBENCH_DATA, nothing beside it)" >&2
 status=0

@@ -60,7 +60,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
-    problems = sum(len(r["problems"]) for r in rows if r["status"] == "shipped")
+    shipped = sum(len(r["problems"]) for r in rows if r["status"] == "shipped")
+    packaged = sum(len(r["problems"]) for r in rows if r["status"] == "in an installed package")
     for r in rows:
         print(f"{r['name']}  [{r['status']}]  {r['summary']}")
         if r["problems"]:
@@ -78,7 +79,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             print(f"    {label}: {r['why']}")
         if r.get("importer") and r["status"].startswith("import only"):
             print(f"    import: nasbench data import {r['importer']} SOURCE")
-    print(f"\n{problems} searchable problems from the shipped tables alone.")
+    print(f"\n{shipped + packaged} searchable problems without importing anything: {shipped} "
+          f"from the tables shipped with nasbench, {packaged} from installed packages.")
     return 0
 
 

@@ -18,7 +18,6 @@ from nasbench.data import (
     manifest,
     shipped_descriptions,
 )
-from nasbench.errors import DataNotFoundError
 
 
 def _problems(description: dict[str, Any]) -> list[str]:
@@ -55,11 +54,11 @@ def entries(plugins: Any = None) -> list[dict[str, Any]]:
             bench = record.cls()
             out.append({
                 "name": record.name, "kind": "benchmark",
-                "status": f"in installed package ({record.source})",
+                "status": "in an installed package",
                 "space": bench.space,
                 "problems": [f"{bench.space}/{d}" for d in bench.datasets()],
                 "rows": None, "bytes": None, "path": "", "summary": bench.summary,
-                "source": record.source.distribution or record.source.plugin,
+                "source": getattr(record.cls, "source", "") or record.source.plugin,
                 "licence": getattr(record.cls, "licence", ""),
                 "citation": bench.citation,
                 "why": "read from its own installed package; nasbench copies nothing",
@@ -77,30 +76,34 @@ def _entry(stem: str, d: dict[str, Any], status: str, size: int, path: str) -> d
     }
 
 
-def verify() -> tuple[list[str], list[str]]:
-    """Check every shipped file against the manifest and every import against its
-    provenance. Returns (what was checked, problems found)."""
+def verify(package_dir: Path = PACKAGE_DIR) -> tuple[list[str], list[str]]:
+    """Check every shipped file (below ``package_dir``, by default the installed package's
+    data) against its manifest, and every import against its provenance. Returns (what was
+    checked, problems found, each naming the file)."""
+    import json
+
     from nasbench.data.importers import PROVENANCE, verify_import
     from nasbench.data.recipes import sha256
 
     checked, problems = [], []
+    listing = package_dir / MANIFEST.name
     try:
-        files = manifest().get("files", {})
-    except DataNotFoundError as exc:
-        return [], [str(exc)]
+        files = json.loads(listing.read_text()).get("files", {})
+    except (OSError, ValueError) as exc:
+        return [], [f"{listing}: cannot be read ({exc}); reinstall nasbench"]
     for name, rec in files.items():
-        path = PACKAGE_DIR / name
+        path = package_dir / name
         checked.append(str(path))
         if not path.is_file():
-            problems.append(f"{path}: missing (listed in {MANIFEST}); reinstall nasbench")
+            problems.append(f"{path}: missing (listed in {listing}); reinstall nasbench")
         elif path.stat().st_size != rec["bytes"] or sha256(path) != rec["sha256"]:
-            problems.append(f"{path}: SHA-256 differs from {MANIFEST}; the file was changed or "
+            problems.append(f"{path}: SHA-256 differs from {listing}; the file was changed or "
                             "damaged: reinstall nasbench, or rebuild it with "
                             "scripts/build_tables.py")
-    listed = {PACKAGE_DIR / n for n in files}
-    for path in sorted(TABLES_DIR.glob("*")):
+    listed = {package_dir / n for n in files}
+    for path in sorted((package_dir / TABLES_DIR.name).glob("*")):
         if path not in listed:
-            problems.append(f"{path}: not listed in {MANIFEST}")
+            problems.append(f"{path}: not listed in {listing}")
     root = import_dir()
     if root.is_dir():
         for directory in sorted(p for p in root.iterdir() if p.is_dir()
