@@ -119,7 +119,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="where networks are scored (default auto)")
     p.add_argument("--threads", default="auto",
                    help="torch threads (default auto: every core)")
-    p.add_argument("--data-dir", help="data directory (default $NASBENCH_DATA)")
+    p.add_argument("--data-dir", help="data directory: datasets, and tables overriding the "
+                   "shipped ones (default $NASBENCH_DATA)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
 

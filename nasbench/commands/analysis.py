@@ -105,7 +105,8 @@ def add_correlate_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--list", action="store_true",
                    help="list the scoring sources and the ready-made studies")
     p.add_argument("--out", help="output directory (default runs/correlate/<name>)")
-    p.add_argument("--data-dir", help="benchmark data directory (default $NASBENCH_DATA)")
+    p.add_argument("--data-dir", help="data directory overriding the shipped tables and holding "
+                   "data nasbench does not ship, e.g. yang2020/ (default $NASBENCH_DATA)")
     p.add_argument("--top", action="append", metavar="K",
                    help="k of precision@k, a count or a percentage; repeatable "
                    "(default: 10 and 5%%)")
@@ -192,8 +193,8 @@ def add_import_arguments(p: argparse.ArgumentParser) -> None:
                    "results of Yang et al., ICLR 2020, from the data directory)")
     p.add_argument("--out", required=True,
                    help="directory to create; one subdirectory per study when there are several")
-    p.add_argument("--data-dir", help="data directory for --format yang2020 "
-                   "(default $NASBENCH_DATA)")
+    p.add_argument("--data-dir", help="directory holding yang2020/ for --format yang2020 "
+                   "(default $NASBENCH_DATA, then 'nasbench data import yang2020')")
 
 
 def cmd_import(args: argparse.Namespace) -> int:
