@@ -25,17 +25,28 @@ from nasbench.hookspecs import hookimpl
 
 
 class ArrowBenchmarkTable(BenchmarkTable):
-    """A loaded table: row lookup by architecture, float columns by qualified metric name."""
+    """A loaded table: row lookup by architecture, float columns by qualified metric name.
 
-    def __init__(self, rows: dict[Architecture, int], columns: dict[str, list[float]]) -> None:
+    Columns are converted to Python lists when first asked for, so that a wide table (e.g.
+    learning curves, one column per epoch) costs only what a study reads of it.
+    """
+
+    def __init__(self, rows: dict[Architecture, int], table: Any, names: list[str]) -> None:
         self._rows = rows
-        self._columns = columns
+        self._table = table
+        self._names = set(names)
+        self._columns: dict[str, list[float]] = {}
 
     def row(self, arch: Architecture) -> int:
         return self._rows[arch]
 
     def column(self, metric: str) -> list[float]:
-        return self._columns[metric]
+        values = self._columns.get(metric)
+        if values is None:
+            if metric not in self._names:
+                raise KeyError(metric)
+            values = self._columns[metric] = self._table.column(metric).to_pylist()
+        return values
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -124,8 +135,7 @@ class TableBenchmark(Benchmark):
                     for i, a in enumerate(table.column("arch").to_pylist())}
             _ROWS_CACHE.clear()
             _ROWS_CACHE[key] = rows
-        columns = {c: table.column(c).to_pylist() for c in wanted}
-        return ArrowBenchmarkTable(rows, columns)
+        return ArrowBenchmarkTable(rows, table, wanted)
 
     def objective(self, arch: Architecture, *, dataset: str | None = None,
                   fidelity: float | None = None, seed: int | None = None,
