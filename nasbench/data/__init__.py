@@ -75,7 +75,8 @@ def locate(data_dir: Path | None, relative: str, what: str, importer: str | None
            f"Put the file at <data dir>/{relative} and pass --data-dir DIR (a study: [study] "
            f"data_dir; or export {ENV_VAR}=DIR).")
     looked = " and ".join(str(p) for p in places)
-    raise DataNotFoundError(f"{what} was not found (looked for {looked}). {how}")
+    raise DataNotFoundError(f"{what}: {Path(relative).name} not found (looked for {looked}). "
+                            f"{how}")
 
 
 # -- tables ----------------------------------------------------------------------------------------
