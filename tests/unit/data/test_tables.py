@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -71,18 +70,20 @@ def test_nb201_table_holds_the_published_optimum() -> None:
     assert best["arch"].count("nor_conv_3x3") >= 4
 
 
-def test_loading_any_shipped_table_is_fast(plugins) -> None:
-    """Loaded through its benchmark with the space bound (as the tabular evaluator does): the
-    measured time is reported by tests/bench/bench_tables.py; here only that it works."""
+def test_every_benchmark_table_loads_through_its_benchmark(plugins) -> None:
+    """Each table loads as the tabular evaluator loads it (space bound, every dataset), with a
+    row for every architecture string; its load time is measured by
+    tests/bench/bench_tables.py, not asserted here."""
     for record in plugins.benchmarks:
         if not getattr(record.cls, "table", None):
             continue
         bench = record.cls()
-        bench.bind_space(plugins.spaces.get(bench.space)())
-        start = time.perf_counter()
+        space = plugins.spaces.get(bench.space)()
+        bench.bind_space(space)
         table = bench.load(None, bench.datasets())
         assert len(table) == bench.description["rows"]
-        assert time.perf_counter() - start >= 0.0
+        first = read_table(bench.table).column("arch")[0].as_py()
+        assert table.row(space.from_string(first)) == 0
 
 
 def test_a_data_directory_overrides_the_shipped_copy(tmp_path: Path, plugins) -> None:
