@@ -62,6 +62,8 @@ class NbGraphBenchmark(Benchmark):
     citation: ClassVar[str] = (
         "Qin et al., NAS-Bench-Graph, NeurIPS 2022 Datasets and Benchmarks (nas-bench-graph)"
     )
+    source: ClassVar[str] = "the nas-bench-graph wheel (PyPI), its 'light' tables"
+    licence: ClassVar[str] = "Apache-2.0"
 
     def datasets(self) -> tuple[str, ...]:
         return DATASETS

@@ -1,9 +1,10 @@
 """The tabular evaluator: answers trials from a benchmark's published measurements.
 
 It evaluates nothing itself: a trial's metrics are looked up in a registered
-:class:`~nasbench.api.Benchmark` (NAS-Bench-201, NAS-Bench-Graph, ...), so a run costs little
-beyond the lookups. Its cost is the benchmark's recorded training time where the table has one
-(then studies may budget by cost), else zero.
+:class:`~nasbench.api.Benchmark` (a shipped or imported table, NAS-Bench-Graph, ...), so a run
+costs little beyond the lookups. Tables ship with nasbench; a data directory (``data_dir``,
+``$NASBENCH_DATA``) overrides them (``nasbench.data``). Its cost is the benchmark's recorded
+training time where the table has one (then studies may budget by cost), else zero.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from nasbench.params import param
 @dataclass(frozen=True)
 class TabularParams:
     benchmark: str | None = param(
-        None, doc="benchmark table to read; default: the one registered for the study's space"
+        None, doc="benchmark table to read (see 'nasbench data list'); default: the one "
+                  "registered for the study's space"
     )
 
 
@@ -140,6 +142,9 @@ class TabularEvaluator(_Evaluator):
         cost_metric = self.benchmark.cost_metric()
         if cost_metric:
             datasets = tuple(dict.fromkeys((*datasets, context.dataset)))
+        bind_space = getattr(self.benchmark, "bind_space", None)
+        if bind_space is not None:  # a table-backed benchmark parses arch strings with it
+            bind_space(space)
         table = self.benchmark.load(context.data_dir, datasets)
         self._row = table.row
         self._columns = tuple((m, table.column(m)) for m in wanted)

@@ -8,11 +8,11 @@ nasbench's scores rank the cells against the published scores and against NAS-Be
 200-epoch CIFAR-10 test accuracy (:mod:`nasbench.results.zero_cost_study`).
 
 The scoring is an ordinary nasbench study, built here rather than read from a file because
-its architecture list comes from the data directory: the ``fixed_set`` strategy proposes the
-725 cells, the harness evaluates them, and the results directory is durable and resumable
-(run the command again to continue). synflow, params and flops read no data; the data-based
-proxies read a minibatch of the chosen dataset (CIFAR-10 where installed; otherwise a real
-substitute such as Fashion-MNIST resized to 32x32 with its channel repeated three times, so
+its architecture list comes from the shipped ``zc_nb201`` table: the ``fixed_set`` strategy
+proposes the 725 cells, the harness evaluates them, and the results directory is durable and
+resumable (run the command again to continue). synflow, params and flops read no data; the
+data-based proxies read a minibatch of the chosen dataset (CIFAR-10 where installed; otherwise a
+real substitute such as Fashion-MNIST resized to 32x32 with its channel repeated three times, so
 that the network is exactly the benchmark's). The evaluation seed of a cell is the harness's,
 so a cell's scores do not depend on which other cells are scored.
 """
@@ -39,16 +39,13 @@ BENCHMARK_SHAPE = (3, 32, 32)
 
 def published_cells(data_dir: Path | None) -> list[tuple[str, float]]:
     """NAS-Bench-201 strings of the 725 cells and their published CIFAR-10 validation
-    accuracy, in the file's order."""
-    import json
+    accuracy, in the source file's order (the shipped ``zc_nb201`` table, unless a data
+    directory overrides it)."""
+    from nasbench.results.scoring_sources import zc201_cells
 
-    from nasbench.results.scoring_sources import ZC201_FILE, zc201_to_nb201
-
-    from nasbench.data import locate
-
-    path = locate(data_dir, ZC201_FILE, "NAS-Bench-Suite-Zero's NB201 scores")
-    records = json.loads(path.read_text())["cifar10"]
-    return [(zc201_to_nb201(key), float(r["val_accuracy"])) for key, r in records.items()]
+    rows = zc201_cells("cifar10", data_dir)
+    return [(str(a), float(v)) for a, v in zip(rows["arch"], rows["cifar10/val_accuracy"],
+                                                strict=True)]
 
 
 def spread_subset(cells: list[tuple[str, float]], count: int) -> list[str]:
@@ -122,7 +119,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="where networks are scored (default auto)")
     p.add_argument("--threads", default="auto",
                    help="torch threads (default auto: every core)")
-    p.add_argument("--data-dir", help="data directory (default $NASBENCH_DATA)")
+    p.add_argument("--data-dir", help="data directory: datasets, and tables overriding the "
+                   "shipped ones (default $NASBENCH_DATA)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
 

@@ -741,9 +741,10 @@ class BenchmarkTable(ABC):
 class Benchmark(ABC):
     """A table of published measurements over one search space.
 
-    Benchmarks are registered like plugins and read by the ``tabular`` evaluator. Their data
-    is read from where the user keeps it (a data directory) or from an installed package; it
-    is never shipped inside nasbench.
+    Benchmarks are registered like plugins and read by the ``tabular`` evaluator. A table in
+    nasbench's format (shipped in ``nasbench/data``, imported, or in a data directory) is
+    served by the one table-backed class, ``nasbench.evaluators.table_benchmark``; other
+    benchmarks read their data from an installed package.
     """
 
     name: ClassVar[str]

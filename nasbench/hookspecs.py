@@ -54,6 +54,12 @@ def nasbench_register_datasets(registry: Registry) -> None:
 
 
 @hookspec
+def nasbench_register_importers(registry: Registry) -> None:
+    """Add :class:`~nasbench.data.importers.Importer` subclasses with ``registry.add(cls)``:
+    converters of official benchmark releases, run by ``nasbench data import NAME SOURCE``."""
+
+
+@hookspec
 def nasbench_add_cli_commands(subparsers: argparse._SubParsersAction) -> None:
     """Add sub-commands to the ``nasbench`` command line.
 

@@ -17,6 +17,7 @@ import pluggy
 
 from nasbench import hookspecs
 from nasbench.api import Benchmark, Dataset, Evaluator, SearchSpace, Strategy
+from nasbench.data.importers import Importer
 from nasbench.errors import ConfigError, UserError, available
 
 T = TypeVar("T")
@@ -122,6 +123,7 @@ class Plugins:
     evaluators: Registry[Evaluator]
     benchmarks: Registry[Benchmark]
     datasets: Registry[Dataset]
+    importers: Registry[Any] | None = None
 
     def registries(self) -> dict[str, Registry[Any]]:
         return {
@@ -130,6 +132,7 @@ class Plugins:
             "evaluator": self.evaluators,
             "benchmark": self.benchmarks,
             "dataset": self.datasets,
+            **({"importer": self.importers} if self.importers is not None else {}),
         }
 
     def distributions(self) -> dict[str, str]:
@@ -164,6 +167,7 @@ _HOOKS = {
     "evaluator": "nasbench_register_evaluators",
     "benchmark": "nasbench_register_benchmarks",
     "dataset": "nasbench_register_datasets",
+    "importer": "nasbench_register_importers",
 }
 
 
@@ -185,6 +189,7 @@ def load_plugins(pm: pluggy.PluginManager | None = None) -> Plugins:
         "evaluator": Registry("evaluator", Evaluator),
         "benchmark": Registry("benchmark", Benchmark),
         "dataset": Registry("dataset", Dataset),
+        "importer": Registry("importer", Importer),
     }
     sources = _sources(pm)
     for kind, hook_name in _HOOKS.items():
@@ -201,4 +206,5 @@ def load_plugins(pm: pluggy.PluginManager | None = None) -> Plugins:
         evaluators=registries["evaluator"],
         benchmarks=registries["benchmark"],
         datasets=registries["dataset"],
+        importers=registries["importer"],
     )

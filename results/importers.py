@@ -259,7 +259,8 @@ def yang2020_results(data_dir: Path | None) -> list[Results]:
     """Yang et al.'s relative-improvement data, one :class:`Results` per dataset."""
     out = []
     for dataset in YANG_DATASETS:
-        path = locate(data_dir, YANG_FILE.format(dataset), "Yang et al.'s raw results")
+        path = locate(data_dir, YANG_FILE.format(dataset), "Yang et al.'s raw results",
+                      importer="yang2020")
         spec = ImportSpec(**{**vars(YANG_SPEC), "name": f"yang2020-{dataset}",
                              "dataset": dataset})
         out.extend(results_from_table(yang2020_table(path), spec, path))

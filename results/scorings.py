@@ -112,6 +112,9 @@ def _benchmark_table(benchmark_cls: type, space_cls: type, data_dir: Path | None
     Loaded once per process: several scorings of one study read the same table.
     """
     benchmark, space = benchmark_cls(), space_cls()
+    bind_space = getattr(benchmark, "bind_space", None)
+    if bind_space is not None:  # a table-backed benchmark parses arch strings with it
+        bind_space(space)
     loaded = benchmark.load(data_dir, tuple(benchmark.datasets()))
     keys, rows, seen = [], [], set()
     for arch in space.enumerate():

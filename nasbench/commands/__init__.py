@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "run",
     "analysis",
     "suite",
+    "data",
 )
 """Modules of :mod:`nasbench.commands`, in the order their commands appear in ``--help``."""
 

@@ -2,7 +2,7 @@
 
 Run it alone on the machine (it is CPU-bound)::
 
-    NASBENCH_DATA=/path/to/data python tests/bench/bench_analysis.py
+    python tests/bench/bench_analysis.py
 
 It prints, side by side with their targets and baselines:
 

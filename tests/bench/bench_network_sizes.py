@@ -12,7 +12,6 @@ the published numbers:
 
 Run it on an otherwise idle machine, a table at a time (it takes tens of minutes on two cores)::
 
-    export NASBENCH_DATA=../shared/data
     for t in cifar10 cifar100 ImageNet16-120 darts; do
         python tests/bench/bench_network_sizes.py --tables $t \
             --no-header
@@ -27,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import json
 import time
 from pathlib import Path
 
@@ -37,6 +35,7 @@ from nasbench.spaces.nasbench_macro import NasBenchMacroSpace
 from nasbench.spaces.nb201 import Nb201Space, from_naslib
 
 from nasbench.data import default_data_dir
+from nasbench.data.records import macro_records, suite_zero_records
 from nasbench.netstats import count_flops, count_params
 
 _NB201_DATASETS = {"cifar10": ((3, 32, 32), 10), "cifar100": ((3, 32, 32), 100),
@@ -49,8 +48,8 @@ def _row(name: str, n: int, params_ok: int, flops_ok: int, worst: tuple[int, int
             f"{seconds:.0f} |")
 
 
-def nb201(data_dir: Path, dataset: str, limit: int | None) -> str:
-    records = json.loads((data_dir / "nb201" / "zc_nasbench201_725.json").read_text())
+def nb201(data_dir: Path | None, dataset: str, limit: int | None) -> str:
+    records = suite_zero_records(data_dir)
     space, (shape, classes) = Nb201Space(), _NB201_DATASETS[dataset]
     start, p_ok, f_ok, worst = time.perf_counter(), 0, 0, (0, 0)
     entries = list(records[dataset].items())[:limit]
@@ -65,9 +64,8 @@ def nb201(data_dir: Path, dataset: str, limit: int | None) -> str:
                 time.perf_counter() - start)
 
 
-def nasbench_macro(data_dir: Path, limit: int | None, part: tuple[int, int]) -> str:
-    records = json.loads(
-        (data_dir / "nasbench_macro" / "nas-bench-macro_cifar10.json").read_text())
+def nasbench_macro(data_dir: Path | None, limit: int | None, part: tuple[int, int]) -> str:
+    records = macro_records(data_dir)
     space = NasBenchMacroSpace()
     start, p_ok, f_ok, worst = time.perf_counter(), 0, 0, (0, 0)
     entries = list(records.items())[part[0]::part[1]][:limit]

@@ -1,6 +1,6 @@
 """Throughput of tabular studies: the harness end to end against a bare numpy lookup loop.
 
-Run:  NASBENCH_DATA=../shared/data python tests/bench/bench_tabular.py [--seeds 500 --evals 100]
+Run:  python tests/bench/bench_tabular.py [--seeds 500 --evals 100]
       [--workers 2]
 
 One study runs random search and aging evolution on NAS-Bench-201 (search metric CIFAR-10
@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from nasbench.evaluators.nb201_table import Nb201Benchmark
+from nasbench.evaluators.table_benchmark import benchmark_class
+from nasbench.spaces.nb201 import Nb201Space
 
 from nasbench.harness import run_study
 from nasbench.protocol import study_from_dict
@@ -61,7 +62,11 @@ def harness_rates(seeds: int, evals: int, out: Path, workers: int = 1
 
 
 def bare_rate(n: int, data_dir: Path | None) -> float:
-    table = Nb201Benchmark().load(data_dir, ("cifar10", "cifar100", "imagenet16_120"))
+    from nasbench.data import shipped_descriptions
+
+    bench = benchmark_class("nb201", shipped_descriptions()["nb201"])()
+    bench.bind_space(Nb201Space())
+    table = bench.load(data_dir, ("cifar10", "cifar100", "imagenet16_120"))
     rows = {arch: table.row(arch) for arch in
             (tuple(int(c) for c in np.unravel_index(i, (5,) * 6)) for i in range(5**6))}
     columns = [np.asarray(table.column(m)) for m in METRICS]

@@ -1,6 +1,6 @@
 """Throughput of the zero-cost proxies: networks scored per second, per proxy.
 
-Run:  NASBENCH_DATA=../shared/data python tests/bench/bench_zero_cost.py
+Run:  python tests/bench/bench_zero_cost.py
       [--cells 8 --device cpu --threads 1]
 
 Two networks, each scored through the ``zero_cost`` evaluator exactly as a study pays for it
@@ -21,7 +21,6 @@ hardware; the file says no more), as the baseline.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from pathlib import Path
@@ -31,11 +30,11 @@ import numpy as np
 import torch
 from nasbench.evaluators.zero_cost import PROXIES, ZeroCostEvaluator, ZeroCostParams
 from nasbench.evaluators.zero_cost_validation import published_cells, spread_subset
-from nasbench.results.scoring_sources import ZC201_FILE
 from nasbench.spaces.nb201 import Nb201Space
 
 from nasbench.api import EvaluatorContext, Trial
-from nasbench.data import default_data_dir, locate
+from nasbench.data import default_data_dir
+from nasbench.data.records import suite_zero_records
 from nasbench.params import build_params
 from nasbench.registry import load_plugins
 
@@ -86,7 +85,7 @@ def published_seconds(data_dir: Path | None, cells: list[str]) -> dict[str, floa
     """Mean seconds per cell NAS-Bench-Suite-Zero recorded for each proxy on ``cells``."""
     from nasbench.results.scoring_sources import zc201_to_nb201
 
-    records = json.loads(locate(data_dir, ZC201_FILE, "NAS-Bench-Suite-Zero").read_text())
+    records = suite_zero_records(data_dir)
     by_arch = {zc201_to_nb201(k): r for k, r in records["cifar10"].items()}
     out = {}
     for proxy in PROXIES:

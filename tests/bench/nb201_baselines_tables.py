@@ -17,7 +17,7 @@ Prints (Markdown):
 
 Usage, after running the study::
 
-    NASBENCH_DATA=/path/to/data python tests/bench/nb201_baselines_tables.py runs/nb201-baselines
+    python tests/bench/nb201_baselines_tables.py runs/nb201-baselines
 """
 
 from __future__ import annotations
@@ -114,11 +114,13 @@ def learning_curves(trials: pd.DataFrame, budget: int, parts: int = 10) -> str:
     return "\n".join(lines)
 
 
-def random_search_by_budget(data_dir: Path, budgets: tuple[int, ...] = (
+def random_search_by_budget(data_dir: Path | None, budgets: tuple[int, ...] = (
         25, 50, 75, 100, 125, 150, 200, 300), draws: int = 20_000) -> str:
     """Expected test accuracies of random search's answer (best of N uniform draws by the
     12-epoch validation accuracy), per budget N."""
-    table = pd.read_csv(data_dir / "nb201" / "nb201_accuracies.csv")
+    from nasbench.data import read_frame
+
+    table = read_frame("nb201", data_dir).rename(columns=lambda c: c.replace("/", "_"))
     valid = table["cifar10_valid_12ep"].to_numpy()
     tests = [table[m.replace("/", "_")].to_numpy() for m in METRICS]
     rng = np.random.default_rng(0)
@@ -133,17 +135,17 @@ def random_search_by_budget(data_dir: Path, budgets: tuple[int, ...] = (
     return "\n".join(lines)
 
 
-def policy_movement(data_dir: Path, rates: tuple[float, ...] = (0.001, 0.01, 0.5),
+def policy_movement(data_dir: Path | None, rates: tuple[float, ...] = (0.001, 0.01, 0.5),
                     runs: int = 50, budget: int = 100) -> str:
     """Largest change of any logit, and largest relative distance of any operation's
     probability from uniform, after ``budget`` evaluations of ``reinforce_logits``."""
-    from nasbench.evaluators.nb201_table import Nb201Benchmark
     from nasbench.spaces.nb201 import Nb201Space
     from nasbench.strategies.reinforce_logits import ReinforceLogits, ReinforceLogitsParams
 
     from nasbench.api import Budget, Observation, StrategyContext
+    from nasbench.registry import load_plugins
 
-    table = Nb201Benchmark().load(data_dir, ("cifar10",))
+    table = load_plugins().benchmarks.get("nb201")().load(data_dir, ("cifar10",))
     column = table.column("cifar10/valid_12ep")
     space = Nb201Space()
     lines = ["| learning rate | largest logit change | largest \\|5 p - 1\\| |",
@@ -182,12 +184,11 @@ def main() -> None:
     print(f"\n## Mean 12-epoch validation accuracy of the evaluated architectures, by "
           f"evaluation ({budget} per run)\n")
     print(learning_curves(trials, budget))
-    data_dir = os.environ.get("NASBENCH_DATA")
-    if data_dir:
-        print("\n## Random search's expected answer after N evaluations (from the table)\n")
-        print(random_search_by_budget(Path(data_dir)))
-        print("\n## How far reinforce_logits moves its policy in 100 evaluations\n")
-        print(policy_movement(Path(data_dir)))
+    data_dir = Path(os.environ["NASBENCH_DATA"]) if os.environ.get("NASBENCH_DATA") else None
+    print("\n## Random search's expected answer after N evaluations (from the table)\n")
+    print(random_search_by_budget(data_dir))
+    print("\n## How far reinforce_logits moves its policy in 100 evaluations\n")
+    print(policy_movement(data_dir))
 
 
 if __name__ == "__main__":

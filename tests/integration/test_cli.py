@@ -54,7 +54,7 @@ def test_space_prints_size_and_unique() -> None:
 
 def test_embedded_default_runs_without_data_and_prints_its_leaderboard(tmp_path: Path) -> None:
     t = time.perf_counter()
-    result = run_cli("run", "--quiet", cwd=tmp_path, env={"NASBENCH_DATA": ""})
+    result = run_cli("run", "--quiet", cwd=tmp_path)
     elapsed = time.perf_counter() - t
     assert result.code == 0, result.err
     board = Path(result.out.split("Leaderboard:")[1].splitlines()[0].strip())

@@ -14,8 +14,7 @@ from nasbench.protocol import load_study, study_from_dict
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "nb201_baselines.toml"
 
 
-def test_the_example_is_a_valid_study(plugins, data_dir, monkeypatch):
-    monkeypatch.setenv("NASBENCH_DATA", str(data_dir))
+def test_the_example_is_a_valid_study(plugins):
     study = load_study(EXAMPLE, plugins)
     assert len(study.seeds) >= 100
     assert study.search_metric == "cifar10/valid_12ep"
@@ -25,9 +24,9 @@ def test_the_example_is_a_valid_study(plugins, data_dir, monkeypatch):
     }
 
 
-def test_a_small_version_runs_every_strategy(plugins, data_dir, tmp_path):
+def test_a_small_version_runs_every_strategy(plugins, tmp_path):
     raw = tomllib.loads(EXAMPLE.read_text())
-    raw["study"].update(seeds=2, data_dir=str(data_dir))
+    raw["study"].update(seeds=2)
     raw["budget"]["evaluations"] = 15
     study = study_from_dict(raw, plugins)
     outcome = run_study(study, plugins, tmp_path / "out", progress=False)

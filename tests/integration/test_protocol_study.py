@@ -52,8 +52,7 @@ def test_every_protocol_trains_the_same_cells_and_the_report_compares_them(
         tmp_path: Path, data_dir: Path) -> None:
     config = _write(tmp_path, STUDY + VARIANTS)
     out = tmp_path / "out"
-    result = run_cli("protocols", str(config), "--out", str(out), "--quiet", "--workers", "2",
-                     env={"NASBENCH_DATA": str(data_dir)})
+    result = run_cli("protocols", str(config), "--out", str(out), "--quiet", "--workers", "2")
     assert result.code == 0, result.err
     trials = {name: pd.read_parquet(out / name / "trials.parquet").query(
         "strategy == 'fixed_set'") for name in ("base", "depth", "tricks")}
@@ -75,8 +74,7 @@ def test_every_protocol_trains_the_same_cells_and_the_report_compares_them(
     assert (against["n"] == 4).all() and against["spearman"].between(-1, 1).all()
     report = (out / "report" / "report.md").read_text()
     assert "two cells per stage" in report and "share of the variance" in report
-    again = run_cli("protocols", str(config), "--out", str(out), "--quiet",
-                    env={"NASBENCH_DATA": str(data_dir)})
+    again = run_cli("protocols", str(config), "--out", str(out), "--quiet")
     assert again.code == 0, again.err
     assert pd.read_csv(out / "report" / "correlations.csv").equals(table)
 

@@ -66,8 +66,7 @@ def test_weight_sharing_study_correlates_them(cli, data_dir: Path, tmp_path: Pat
     supernet, standalone = two_directories
     out = tmp_path / "report"
     result = cli("correlate", "--study", "weight-sharing", "--input", f"supernet={supernet}",
-                 "--input", f"standalone={standalone}", "--resamples", "50", "--out", str(out),
-                 env={"NASBENCH_DATA": str(data_dir)})
+                 "--input", f"standalone={standalone}", "--resamples", "50", "--out", str(out))
     assert result.code == 0, result.err
     table = pd.read_csv(out / "correlations.csv")
     assert len(table) == 3 + 4
@@ -84,7 +83,6 @@ def test_weight_sharing_study_correlates_them(cli, data_dir: Path, tmp_path: Pat
 
 
 def test_weight_sharing_study_needs_its_inputs(cli, data_dir: Path, tmp_path: Path) -> None:
-    result = cli("correlate", "--study", "weight-sharing", "--out", str(tmp_path),
-                 env={"NASBENCH_DATA": str(data_dir)})
+    result = cli("correlate", "--study", "weight-sharing", "--out", str(tmp_path))
     assert result.code == 2 and "--input supernet=DIR" in result.err
     assert "Traceback" not in result.err

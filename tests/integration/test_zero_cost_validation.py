@@ -25,8 +25,7 @@ def test_validate_scores_cells_and_reports_them_against_published_scores(
         tmp_path: Path, data_dir: Path) -> None:
     out = tmp_path / "validation"
     result = run_cli("zero-cost", "validate", "--cells", "10", "--proxies",
-                     "synflow,params,flops", "--threads", "1", "--out", str(out), "--quiet",
-                     env={"NASBENCH_DATA": str(data_dir)})
+                     "synflow,params,flops", "--threads", "1", "--out", str(out), "--quiet")
     assert result.code == 0, result.err
     table = pd.read_csv(out / "report" / "correlations.csv").set_index(["section", "x"])
     for proxy in ("params", "flops"):
@@ -47,8 +46,7 @@ def test_validate_scores_cells_and_reports_them_against_published_scores(
 def test_data_based_proxies_read_a_substitute_dataset(tmp_path: Path, data_dir: Path) -> None:
     out = tmp_path / "digits"
     result = run_cli("zero-cost", "validate", "--cells", "4", "--proxies", "snip,jacob_cov",
-                     "--dataset", "digits", "--threads", "1", "--out", str(out), "--quiet",
-                     env={"NASBENCH_DATA": str(data_dir)})
+                     "--dataset", "digits", "--threads", "1", "--out", str(out), "--quiet")
     assert result.code == 0, result.err
     table = pd.read_csv(out / "report" / "correlations.csv")
     agreement = table[table["section"] == "agreement"].set_index("x")
@@ -59,9 +57,7 @@ def test_data_based_proxies_read_a_substitute_dataset(tmp_path: Path, data_dir: 
 
 
 def test_validate_mistakes_are_user_errors(tmp_path: Path, data_dir: Path) -> None:
-    env = {"NASBENCH_DATA": str(data_dir)}
-    result = run_cli("zero-cost", "validate", "--proxies", "zen", "--out", str(tmp_path), env=env)
+    result = run_cli("zero-cost", "validate", "--proxies", "zen", "--out", str(tmp_path))
     assert result.code == 2 and "names unknown proxies ['zen']" in result.err
-    result = run_cli("zero-cost", "validate", "--dataset", "mnist1d", "--out", str(tmp_path),
-                     env=env)
+    result = run_cli("zero-cost", "validate", "--dataset", "mnist1d", "--out", str(tmp_path))
     assert result.code == 2 and "does not hold grey or colour images" in result.err

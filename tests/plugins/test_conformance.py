@@ -17,11 +17,9 @@ def test_space_conforms(name: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def nb201_objective(data_dir):
+def nb201_objective():
     """CIFAR-10 12-epoch validation accuracy of NAS-Bench-201 cells, the benchmark's reward."""
-    from nasbench.evaluators.nb201_table import Nb201Benchmark
-
-    table = Nb201Benchmark().load(data_dir, ("cifar10",))
+    table = _PLUGINS.benchmarks.get("nb201")().load(None, ("cifar10",))
     column = table.column("cifar10/valid_12ep")
     return lambda arch: column[table.row(arch)]
 

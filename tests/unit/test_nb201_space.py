@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 from collections import Counter, defaultdict
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,9 +14,8 @@ SPACE = Nb201Space()
 
 
 @pytest.fixture(scope="module")
-def table(data_dir: Path) -> list[dict[str, str]]:
-    with (data_dir / "nb201" / "nb201_accuracies.csv").open(newline="") as fh:
-        return list(csv.DictReader(fh))
+def table(nb201_frame) -> list[dict[str, str]]:
+    return nb201_frame[["arch", "unique_str"]].to_dict("records")
 
 
 def test_string_format_round_trips_every_cell_of_the_table(table) -> None:

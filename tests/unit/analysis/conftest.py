@@ -50,7 +50,6 @@ def study_dir(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, plugins)
     from nasbench.protocol import study_from_dict
 
     raw = tomllib.loads(textwrap.dedent(STUDY))
-    raw["study"]["data_dir"] = str(data_dir)
     study = study_from_dict(raw, plugins)
     out = tmp_path_factory.mktemp("analysis") / "study"
     outcome = run_study(study, plugins, out, progress=False)

@@ -116,8 +116,8 @@ def test_incumbent_metric_by_hand(study_results) -> None:
     np.testing.assert_allclose(values[run.index.to_numpy()], expected)
 
 
-def test_yang2020_import_and_ri_by_hand(data_dir: Path) -> None:
-    imported = yang2020_results(data_dir)
+def test_yang2020_import_and_ri_by_hand(yang2020_dir: Path) -> None:
+    imported = yang2020_results(yang2020_dir)
     assert [r.study for r in imported] == [
         "yang2020-CIFAR10", "yang2020-CIFAR100", "yang2020-Sport8", "yang2020-MIT67",
         "yang2020-Flowers102"]
@@ -125,7 +125,7 @@ def test_yang2020_import_and_ri_by_hand(data_dir: Path) -> None:
     assert cifar10.counterparts["DARTS"] == "Random DARTS"
     assert cifar10.counterparts["MANAS-LS"] == "Random MANAS"
     assert not cifar10.paired_seeds
-    raw = pd.read_csv(data_dir / "yang2020" / "performance_CIFAR10.csv")
+    raw = pd.read_csv(yang2020_dir / "yang2020" / "performance_CIFAR10.csv")
     table = summary(cifar10, FAST).set_index("strategy")
     ri = 100 * (raw["DARTS"].mean() - raw["Random DARTS"].mean()) / raw["Random DARTS"].mean()
     assert table.loc["DARTS", "ri"] == pytest.approx(ri)
@@ -136,8 +136,8 @@ def test_yang2020_import_and_ri_by_hand(data_dir: Path) -> None:
     assert "StacNAS" not in imported[1].strategies
 
 
-def test_generic_import_format_round_trip(data_dir: Path, tmp_path: Path) -> None:
-    raw = pd.read_csv(data_dir / "yang2020" / "performance_Sport8.csv")
+def test_generic_import_format_round_trip(yang2020_dir: Path, tmp_path: Path) -> None:
+    raw = pd.read_csv(yang2020_dir / "yang2020" / "performance_Sport8.csv")
     long = pd.concat([pd.DataFrame({"strategy": c.strip(), "test_acc": raw[c],
                                     "task": "sport8"}) for c in raw.columns])
     long.to_csv(tmp_path / "runs.csv", index=False)
@@ -160,7 +160,7 @@ def test_generic_import_format_round_trip(data_dir: Path, tmp_path: Path) -> Non
     assert results.counterparts == {"DARTS": "Random DARTS", "ENAS": "Random ENAS"}
     manifest = results.manifest
     assert manifest["imported"]["sha256"]
-    native = summary(yang2020_results(data_dir)[2], FAST).set_index("strategy")
+    native = summary(yang2020_results(yang2020_dir)[2], FAST).set_index("strategy")
     mine = summary(results, FAST).set_index("strategy")
     assert mine.loc["ENAS", "ri"] == pytest.approx(native.loc["ENAS", "ri"])
     # Written out, it reads back like a study's results directory.
@@ -177,8 +177,8 @@ def test_generic_import_format_round_trip(data_dir: Path, tmp_path: Path) -> Non
         import_runs(tmp_path / "runs.csv", tmp_path / "bad.toml")
 
 
-def test_report_across_imported_datasets(data_dir: Path) -> None:
-    report = build_report(yang2020_results(data_dir),
+def test_report_across_imported_datasets(yang2020_dir: Path) -> None:
+    report = build_report(yang2020_results(yang2020_dir),
                           ReportOptions(FAST, figures=False))
     assert report.across is not None and report.across.n_blocks == 5
     # Only strategies with results on all five datasets are ranked.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,9 +19,9 @@ def digits_batch() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @pytest.fixture(scope="session")
-def suite_zero(data_dir: Path) -> dict[str, dict[str, Any]]:
-    """NAS-Bench-Suite-Zero's CIFAR-10 records of 725 NAS-Bench-201 cells."""
-    return json.loads((data_dir / "nb201" / "zc_nasbench201_725.json").read_text())["cifar10"]
+def suite_zero(suite_zero_records) -> dict[str, dict[str, Any]]:
+    """NAS-Bench-Suite-Zero's CIFAR-10 records of 725 NAS-Bench-201 cells (shipped table)."""
+    return suite_zero_records["cifar10"]
 
 
 @pytest.fixture(autouse=True)

@@ -3,14 +3,13 @@ search may use only fidelities with a validation metric, and the table has one."
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
-from nasbench.evaluators.nb201_table import RELATIVE_PATH, Nb201Benchmark
 from nasbench.spaces.nb201 import Nb201Space
 
 from nasbench.api import EvaluatorContext, Trial
+from nasbench.data import read_table
 
 
 def _evaluator(plugins: Any, data_dir: Path) -> tuple[Nb201Space, Any]:
@@ -23,16 +22,15 @@ def _evaluator(plugins: Any, data_dir: Path) -> tuple[Nb201Space, Any]:
     return space, evaluator
 
 
-def test_nb201_declares_the_schedules_its_table_holds(data_dir):
-    benchmark = Nb201Benchmark()
-    with (data_dir / RELATIVE_PATH).open(newline="") as fh:
-        columns = set(next(csv.reader(fh)))
+def test_nb201_declares_the_schedules_its_table_holds(plugins):
+    benchmark = plugins.benchmarks.get("nb201")()
+    columns = set(read_table("nb201").column_names)
     fidelities = benchmark.fidelities()
     assert set(fidelities) == {12.0, 200.0}
     for fidelity, names in fidelities.items():
         for metric in names.values():
             assert benchmark.metrics()[metric].fidelity == fidelity
-            assert all(f"{d}_{metric}" in columns for d in benchmark.datasets())
+            assert all(f"{d}/{metric}" in columns for d in benchmark.datasets())
     # The 200-epoch validation split is not in the table: 200 epochs hold test data only.
     assert not any(c.endswith("valid_200ep") for c in columns)
     assert set(fidelities[200.0]) == {"test"}

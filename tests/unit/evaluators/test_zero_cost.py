@@ -109,7 +109,7 @@ def test_grey_images_feed_the_colour_benchmark_network(plugins, data_dir: Path,
 
 def _study(plugins: Any, data_dir: Path, dataset: str = "digits", search: str = "synflow",
            **evaluator: Any) -> Any:
-    raw = {"study": {"seeds": 1, "data_dir": str(data_dir)}, "space": {"name": "nb201"},
+    raw = {"study": {"seeds": 1}, "space": {"name": "nb201"},
            "evaluator": {"name": "zero_cost", "dataset": dataset, "search_metric": search,
                          "report_metrics": ["params"], **evaluator},
            "budget": {"evaluations": 3}, "strategies": [{"name": "random_search"}]}
@@ -151,8 +151,6 @@ def test_a_benchmark_table_reports_the_true_accuracy_beside_the_proxies(plugins,
                                                                       data_dir: Path) -> None:
     """With benchmark = "nb201" the evaluator adds NAS-Bench-201's test metrics, looked up,
     so that a search on a proxy reports what it found; they cannot be searched on."""
-    from nasbench.evaluators.nb201_table import Nb201Benchmark
-
     evaluator = _evaluator(plugins, proxies=["synflow"], size=SMALL, benchmark="nb201",
                            device="cpu")
     evaluator.check(SPACE, "digits", data_dir)
@@ -162,7 +160,7 @@ def test_a_benchmark_table_reports_the_true_accuracy_beside_the_proxies(plugins,
                                ("cifar10/test_200ep", "cifar100/test_200ep"), data_dir=data_dir)
     evaluator.setup(SPACE, context)
     result = evaluator.evaluate(SPACE, Trial(CELL), seed=1)
-    table = Nb201Benchmark().load(data_dir, ("cifar10", "cifar100"))
+    table = plugins.benchmarks.get("nb201")().load(None, ("cifar10", "cifar100"))
     for metric in ("cifar10/test_200ep", "cifar100/test_200ep"):
         assert result.metrics[metric] == table.column(metric)[table.row(CELL)]
     assert set(result.metrics) == {"digits/synflow", "cifar10/test_200ep", "cifar100/test_200ep"}

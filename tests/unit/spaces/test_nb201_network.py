@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import ast
-import json
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,8 +25,8 @@ def _stats(arch: tuple[int, ...], shape: tuple[int, ...], classes: int) -> np.nd
 
 
 @pytest.fixture(scope="module")
-def published(data_dir: Path) -> dict[str, dict[str, dict]]:
-    return json.loads((data_dir / "nb201" / "zc_nasbench201_725.json").read_text())
+def published(suite_zero_records) -> dict[str, dict[str, dict]]:
+    return suite_zero_records
 
 
 @pytest.mark.parametrize("dataset", list(_DATASETS))

@@ -153,11 +153,9 @@ def excluding_space() -> LayeredSpace:
 
 
 @pytest.fixture(scope="session")
-def nb201_valid(data_dir: Any) -> Callable[[Architecture], float]:
+def nb201_valid(plugins: Any) -> Callable[[Architecture], float]:
     """CIFAR-10 12-epoch validation accuracy of a NAS-Bench-201 cell: the benchmark's reward."""
-    from nasbench.evaluators.nb201_table import Nb201Benchmark
-
-    table = Nb201Benchmark().load(data_dir, ("cifar10",))
+    table = plugins.benchmarks.get("nb201")().load(None, ("cifar10",))
     column = table.column("cifar10/valid_12ep")
     return lambda arch: column[table.row(arch)]
 

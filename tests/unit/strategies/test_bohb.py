@@ -80,7 +80,7 @@ def test_conforms_on_a_conditional_space(layered_space):
 
 def test_refused_on_nb201_where_only_12_epochs_have_a_validation_metric(plugins, data_dir):
     raw = {
-        "study": {"seeds": 1, "data_dir": str(data_dir)},
+        "study": {"seeds": 1},
         "space": {"name": "nb201"},
         "evaluator": {"name": "tabular", "dataset": "cifar10", "search_metric": "valid_12ep",
                       "report_metrics": ["test_200ep"]},

@@ -66,4 +66,4 @@ def test_a_study_without_final_is_resolved_and_hashed_as_before(plugins) -> None
 def test_final_protocol_mistakes_are_config_errors(plugins, data_dir, final: dict[str, Any],
                                                    match: str) -> None:
     with pytest.raises(ConfigError, match=match):
-        _study(plugins, final, study={"seeds": 2, "data_dir": str(data_dir)})
+        _study(plugins, final, study={"seeds": 2})
