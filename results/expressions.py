@@ -115,9 +115,9 @@ def ranking_markdown(ranking: ExpressionRanking, *, top: int = 15) -> str:
             lines.append(f"- {name}: not evaluated")
             continue
         row = t.iloc[rank - 1]
-        extra = "".join(f", `{m}` {row[m]:.2f}" for m in ranking.report_metrics)
+        extra = "".join(f", `{m}` {_number(row[m])}" for m in ranking.report_metrics)
         lines.append(f"- {name}: rank {rank} of {n} (top {100 * rank / n:.0f}%), "
-                     f"`{metric}` {row[metric]:.2f}{extra}")
+                     f"`{metric}` {_number(row[metric])}{extra}")
     shown = t[(t["rank"] <= top) | (t["reference"] != "")]
     cols = ["rank", "expression", "reference", metric, *ranking.report_metrics,
             "evaluations", "diverged", "strategies"]
@@ -131,8 +131,15 @@ def ranking_markdown(ranking: ExpressionRanking, *, top: int = 15) -> str:
             if c == "expression":
                 cells.append(f"`{v}`")
             elif isinstance(v, float):
-                cells.append("–" if v != v else f"{v:.2f}")
+                cells.append(_number(v))
             else:
                 cells.append(str(v))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _number(v: float) -> str:
+    """Two decimals, or three significant digits for small values (learning rates)."""
+    if v != v:
+        return "–"
+    return f"{v:.2f}" if v == 0 or abs(v) >= 0.1 else f"{v:.3g}"

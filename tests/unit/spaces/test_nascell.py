@@ -120,7 +120,7 @@ def test_lightning_trains_a_language_model_of_the_lstm_cell() -> None:
     evaluator.setup(space, context)
     lstm = evaluator.evaluate(space, Trial(space.from_string(LSTM)), seed=0)
     assert lstm.status == "ok", lstm.reason
-    # a uniform guess has perplexity VOCAB; the counting rule leaves about 1.6
-    assert lstm.metrics["counting_corpus/valid_ppl"] < VOCAB / 2
+    # a uniform guess has perplexity VOCAB; the corpus's entropy leaves about 1.7
+    assert lstm.metrics["counting_corpus/valid_ppl"] < 3
     sampled = evaluator.evaluate(space, Trial(space.sample(np.random.default_rng(1))), seed=0)
     assert sampled.status in ("ok", "diverged")
