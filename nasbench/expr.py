@@ -18,12 +18,15 @@ Canonical form. :func:`canonical` folds expressions that compute the same functi
 tree, so that a search detects repeats (``arch_key``): operands of commutative operations are
 ordered; sums and products are flattened (``a - b`` is ``a + -b``); ``x + 0``, ``x * 1``,
 ``x - 0``, ``x / 1``, ``--x``, ``identity(x)``, ``left(a, b)`` (keep-left), ``max(x, x)``,
-``min(x, x)`` and constant subtrees fold; ``max(x, 0)`` is ``relu(x)``; shorthands
+``min(x, x)`` and constant subtrees fold; like terms add up (``x + x`` is ``2 * x``) and equal
+factors multiply out (``x * x`` is ``x^2``); even and odd functions take the argument with
+fewer minus signs (``abs(-x)`` is ``abs(x)``, ``tanh(-x)`` is ``-tanh(x)``);
+``max(x, 0)`` is ``relu(x)``; shorthands
 (``sigmul``, ``avg``, ``exp_sq_diff``, ``exp_abs_diff``) expand into the operations they are
 made of; defined operands (``g2 = "g^2"``) are replaced by their definitions. Random units
 (dropout masks) are never merged or folded: two draws are two different values. Folding
-never changes a value on finite inputs; ``x * 0`` and ``x - x`` are left alone because they
-are NaN where ``x`` is infinite.
+never changes a value on finite inputs beyond rounding; ``x * 0`` and ``x - x`` become
+``0 * x``, not ``0``, because they are NaN where ``x`` is infinite.
 
 Evaluation. :func:`compile_expr` turns an expression into a Python callable on torch tensors,
 once, as nested closures over torch functions (constant subtrees are computed at compile
@@ -553,11 +556,12 @@ def _canon(e: Expr) -> Expr:
     if isinstance(a, Call) and not OPS[op].random:
         if op in ("abs", "sign", "relu", "min0") and a.op == op:
             return a  # idempotent
-        if op in _EVEN:
-            # f(a) = f(-a): take whichever of the two reads first.
+        if op in _EVEN or op in _ODD:
+            # f(a) = f(-a), or f(a) = -f(-a): take whichever argument reads first.
             b = _neg(a)
             if _sign_key(b) < _sign_key(a):
-                return _canon(Call(op, (b,)))
+                inner = _canon(Call(op, (b,)))
+                return inner if op in _EVEN else _neg(inner)
         if op == "abs" and a.op in ("square", "abs", "exp", "sigmoid", "softplus", "relu"):
             return a  # already non-negative
     if OPS[op].commutative:
@@ -571,7 +575,8 @@ def _sign_key(e: Expr) -> tuple[int, str]:
     return (text.count("-"), text)
 
 
-_EVEN = frozenset({"abs", "square", "sqrt_abs", "log_abs", "cosh"})
+_EVEN = frozenset({"abs", "square", "sqrt_abs", "log_abs", "cosh", "cos", "sinc"})
+_ODD = frozenset({"cube", "sin", "sinh", "tanh", "asinh", "atan", "erf", "sign"})
 
 
 def _neg(a: Expr) -> Expr:
@@ -596,6 +601,7 @@ def _sum(args: Sequence[Expr]) -> Expr:
                 total += p.value
             else:
                 terms.append(p)
+    terms = _collect_terms(terms)
     if not math.isfinite(total):
         terms.append(Const(total))
     elif total != 0 or not terms:
@@ -603,6 +609,41 @@ def _sum(args: Sequence[Expr]) -> Expr:
     if len(terms) == 1:
         return terms[0]
     return Call("add", tuple(sorted(terms, key=_sum_key)))
+
+
+def _split_coefficient(e: Expr) -> tuple[float, Expr]:
+    """``(c, t)`` with ``e = c * t``, for a canonical term."""
+    if isinstance(e, Call) and e.op == "neg":
+        return -1.0, e.args[0]
+    if isinstance(e, Call) and e.op == "mul" and isinstance(e.args[0], Const):
+        rest = e.args[1:]
+        return e.args[0].value, rest[0] if len(rest) == 1 else Call("mul", rest)
+    return 1.0, e
+
+
+def _collect_terms(terms: list[Expr]) -> list[Expr]:
+    """Like terms added up: ``a + a`` is ``2 * a``, ``a - a`` is ``0 * a`` (NaN where ``a``
+    is infinite, as the sum is). Random terms stay apart."""
+    groups: dict[str, list[Any]] = {}
+    out: list[Expr] = []
+    for t in terms:
+        if is_random(t):
+            out.append(t)
+            continue
+        coef, core = _split_coefficient(t)
+        key = _key(core)
+        if key in groups:
+            groups[key][0] += coef
+            groups[key][2] = True
+        else:
+            groups[key] = [coef, core, False]
+    for coef, core, merged in groups.values():
+        if merged:
+            out.append(_product((Const(coef), core)))
+        else:
+            out.append(_product((Const(coef), core)) if coef not in (1.0, -1.0)
+                       else (core if coef == 1.0 else _neg(core)))
+    return out
 
 
 def _sum_key(e: Expr) -> tuple[int, str]:
@@ -637,12 +678,43 @@ def _product(args: Sequence[Expr]) -> Expr:
                 factors.append(p)
     if not factors:
         return Const(coef + 0.0)
+    factors = _collect_powers(factors)
     factors.sort(key=_key)
     negate = coef == -1
     if negate or coef == 1:
         core = factors[0] if len(factors) == 1 else Call("mul", tuple(factors))
         return Call("neg", (core,)) if negate else core
     return Call("mul", (Const(coef + 0.0), *factors))
+
+
+def _collect_powers(factors: list[Expr]) -> list[Expr]:
+    """Equal factors multiplied out: ``a * a`` is ``a^2``, ``a^2 * a`` is ``a^3``. Random
+    factors stay apart."""
+    powers: dict[str, list[Any]] = {}
+    out: list[Expr] = []
+    for f in factors:
+        if is_random(f):
+            out.append(f)
+            continue
+        base, exponent = f, 1
+        if isinstance(f, Call) and f.op in _POWERS:
+            base, exponent = f.args[0], _POWERS[f.op]
+        key = _key(base)
+        if key in powers:
+            powers[key][1] += exponent
+            powers[key][2] = True
+        else:
+            powers[key] = [base, exponent, False, f]
+    for base, exponent, merged, original in powers.values():
+        if not merged:
+            out.append(original)
+            continue
+        while exponent > 3:
+            out.append(_canon(Call("cube", (base,))))
+            exponent -= 3
+        out.append(base if exponent == 1 else
+                   _canon(Call("square" if exponent == 2 else "cube", (base,))))
+    return out
 
 
 # -- evaluation -------------------------------------------------------------------------------

@@ -73,6 +73,9 @@ def rank_expressions(directory: str | Path, plugins: Any) -> ExpressionRanking:
             "value": base["search_metric"],
             **{m: base[m] if m in base else float("nan") for m in reports}}))
     pooled = pd.concat(frames, ignore_index=True)
+    # Keys of the canonical form in use now, which may fold more than the run's did.
+    pooled["key"] = [_current_key(space, arch, key) for arch, key in
+                     zip(pooled["arch"], pooled["key"], strict=True)]
     pooled["ok"] = pooled["value"].notna()
     grouped = pooled.groupby("key", sort=False)
     table = pd.DataFrame({
@@ -99,6 +102,13 @@ def rank_expressions(directory: str | Path, plugins: Any) -> ExpressionRanking:
         for name in names:
             places[name] = int(table.loc[hit[0], "rank"]) if len(hit) else None
     return ExpressionRanking(table, metric, reports, places)
+
+
+def _current_key(space: Any, arch: str, stored: str) -> str:
+    try:
+        return str(space.arch_key(space.from_string(arch)))
+    except UserError:
+        return stored
 
 
 def ranking_markdown(ranking: ExpressionRanking, *, top: int = 15) -> str:
