@@ -2,9 +2,10 @@
 
 The searched expression is a component (an activation function, an optimiser's update rule),
 so the network is fixed by the study, not by the trial: a multilayer perceptron with the
-hidden widths of ``hidden``, trained on a registered classification dataset (read as
-vectors: MNIST-1D, digits, Fashion-MNIST, ...) with the splits of
-:mod:`nasbench.training.data`. The loop is plain torch (no Lightning: at this size its
+hidden widths of ``hidden`` (data read as vectors: MNIST-1D, digits, Fashion-MNIST, ...), or
+with ``network = "cnn"`` a small convolutional network with the widths of ``channels`` (image
+data: digits, Fashion-MNIST), trained on a registered classification dataset with the splits
+of :mod:`nasbench.training.data`. The loop is plain torch (no Lightning: at this size its
 per-step cost dominates), draws every random number from the trial's seed inside a forked
 torch random state, and runs with a fixed number of torch threads, so that one expression,
 protocol and seed give bit-identical metrics on a CPU.
@@ -38,8 +39,12 @@ EVAL_BATCH = 1024
 class ExpressionTrainingParams(DataParams):
     """The fixed network and how long it trains."""
 
-    hidden: tuple[int, ...] = param((64, 64), doc="hidden layer widths of the fixed network",
-                                    ge=1)
+    network: Literal["mlp", "cnn"] = param(
+        "mlp", doc="the fixed network: 'mlp' (hidden layers of widths 'hidden', data read as "
+        "vectors) or 'cnn' (3x3 convolutions of 'channels', each followed by the activation "
+        "and a 2x2 max-pool, then global average pooling; image data)")
+    hidden: tuple[int, ...] = param((64, 64), doc="hidden layer widths of the MLP", ge=1)
+    channels: tuple[int, ...] = param((16, 32), doc="convolution widths of the CNN", ge=1)
     epochs: int = param(10, doc="training epochs (the default fidelity)", ge=1)
     batch_size: int = param(128, doc="examples per optimisation step", ge=2)
     threads: int | Literal["auto"] = param(
@@ -123,6 +128,13 @@ class ExpressionTrainingEvaluator(Evaluator):
             if cls.task != "classification":
                 raise ConfigError("evaluator.dataset", f"'{dataset}' is not a classification "
                                   "dataset", f"Available: {available(self.datasets())}.")
+            if self.params.network == "cnn" and cls.data_kind != "image":
+                images = [d for d in self.datasets()
+                          if self._dataset_class(d).data_kind == "image"]
+                raise ConfigError("evaluator.network", f"a CNN reads images, and '{dataset}' "
+                                  f"holds {cls.data_kind} data",
+                                  f"Use network = \"mlp\", or an image dataset: "
+                                  f"{available(images)}.")
             cls().check(data_dir)
 
     def setup(self, space: SearchSpace, context: EvaluatorContext) -> None:
@@ -135,7 +147,8 @@ class ExpressionTrainingEvaluator(Evaluator):
         self._threads = context.threads if p.threads == "auto" else p.threads
         dataset = self._dataset_class(context.dataset)()
         arrays = load_arrays(dataset, context.data_dir, context.cache_dir)
-        self._data = prepare(dataset, arrays, p, reads="vector", root_seed=context.root_seed)
+        reads = "image" if p.network == "cnn" else "vector"
+        self._data = prepare(dataset, arrays, p, reads=reads, root_seed=context.root_seed)
         self._dataset_name = context.dataset
         torch.set_num_threads(self._threads)
 
@@ -143,16 +156,26 @@ class ExpressionTrainingEvaluator(Evaluator):
         self._data = None
 
     # -- training -----------------------------------------------------------------------------
-    def network(self, activation: Callable[[nn.Module], nn.Module] | None = None) -> nn.Module:
+    def network(self, activation: Callable[[], nn.Module] | None = None) -> nn.Module:
         """The fixed network; ``activation()`` makes each hidden layer's activation (ReLU by
         default)."""
         from torch import nn
 
         assert self._data is not None
+        make = activation or nn.ReLU
         layers: list[nn.Module] = []
+        if self.params.network == "cnn":
+            channels = self._data.input_shape[0]
+            for c in self.params.channels:
+                layers += [nn.Conv2d(channels, c, 3, padding=1), make(),
+                           nn.MaxPool2d(2, ceil_mode=True)]
+                channels = c
+            layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                       nn.Linear(channels, self._data.num_classes)]
+            return nn.Sequential(*layers)
         width = self._data.input_shape[0]
         for h in self.params.hidden:
-            layers += [nn.Linear(width, h), activation() if activation else nn.ReLU()]
+            layers += [nn.Linear(width, h), make()]
             width = h
         layers.append(nn.Linear(width, self._data.num_classes))
         return nn.Sequential(*layers)

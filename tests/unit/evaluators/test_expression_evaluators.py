@@ -102,3 +102,21 @@ def test_evaluators_refuse_other_spaces() -> None:
         ev.check(PLUGINS.spaces.get("nb201")(), "digits", None)
     with pytest.raises(ConfigError, match="reads x"):
         ev.check(PLUGINS.spaces.get("activation")(), "digits", None)
+
+
+def test_a_cnn_of_the_studys_choosing_trains_with_the_candidate() -> None:
+    space = PLUGINS.spaces.get("activation")()
+    ev = _evaluator("activation_training", space, network="cnn", channels=[8, 8], epochs=6)
+    assert isinstance(ev.network()[0], torch.nn.Conv2d)
+    swish = ev.evaluate(space, Trial(space.reference("swish")), seed=0)
+    constant = ev.evaluate(space, Trial(space.from_string("1 + 0 + 0")), seed=0)
+    assert swish.status == "ok", swish.reason
+    assert swish.metrics["digits/valid_acc"] > constant.metrics["digits/valid_acc"] + 10
+
+
+def test_a_cnn_refuses_data_that_are_not_images() -> None:
+    cls = PLUGINS.evaluators.get("activation_training")
+    ev = cls(build_params(cls.Params, {"network": "cnn"}))
+    ev.bind_plugins(PLUGINS)
+    with pytest.raises(ConfigError, match="a CNN reads images"):
+        ev.check(PLUGINS.spaces.get("activation")(), "mnist1d", None)
