@@ -157,6 +157,9 @@ class Grammar:
                     f"operands[{i}]", f"{text!r} is not a variable name or a non-negative "
                     "number", "Name it and give its expression under [define], e.g. "
                     "g2 = \"g^2\".")
+            if e in operands:
+                raise ConfigError(f"operands[{i}]", f"{text!r} repeats operand "
+                                  f"{p.operands[operands.index(e)]!r}", "List it once.")
             operands.append(e)
         definitions: dict[str, ex.Expr] = {}
         for name, text in p.define.items():

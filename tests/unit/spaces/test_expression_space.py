@@ -113,6 +113,8 @@ def test_strings_outside_the_shape_are_refused(text: str, problem: str) -> None:
     ({"binary": ["add", "sigmoid"]}, "space.binary[1]"),
     ({"operands": ["x", "x^2"]}, "space.operands[1]"),
     ({"operands": []}, "space.operands"),
+    ({"operands": ["x", "1", "1.0"]}, "space.operands[2]"),
+    ({"operands": ["x", "exp"]}, "space.operands[1]"),
     ({"units": 2, "combine": "tree"}, "space.units"),
     ({"define": {"y": "x^2"}}, "space.define.y"),
     ({"references": {"bad": "x * y"}}, "space.references.bad"),
