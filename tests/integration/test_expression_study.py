@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from nasbench.results.expressions import rank_expressions
 
 from nasbench.harness import run_study
@@ -106,3 +107,21 @@ def test_space_inline_in_the_study(plugins, tmp_path: Path) -> None:
     space = study.make_space(plugins)
     assert space.size() == (3 * 5) ** 2 * 3 * (5 * 3 * 5 * 3)
     assert space.from_string("max(x, 0) + 0") in set(space.enumerate())
+
+
+@pytest.mark.parametrize(("space", "words"), [
+    ('unary = ["identity", "sigmod"]', ["space.unary[1]", "unknown unary unit 'sigmod'",
+                                        "Available:"]),
+    ('file = "missing.toml"', ["space.file", "does not exist"]),
+    ('operands = ["x", "y"]', ["space.operands", "reads y", "supplies only x"]),
+])
+def test_mistakes_in_a_declared_space_are_explained(space: str, words: list[str],
+                                                     tmp_path: Path) -> None:
+    path = tmp_path / "study.toml"
+    path.write_text(STUDY.format(space=space).replace('archs = ["relu", "swish"]',
+                                                      'archs = []'))
+    result = run_cli("run", str(path), "--out", str(tmp_path / "out"))
+    assert result.code == 2, result.err
+    assert "Traceback" not in result.err
+    for w in words:
+        assert w in result.err + result.out, (w, result.err)
