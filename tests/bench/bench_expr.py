@@ -1,7 +1,7 @@
 """Compiled expressions against hand-written torch: Swish and AddSign (issue target: <= 1.5x).
 
 Run: ``.venv/bin/python tests/bench/bench_expr.py`` (one torch thread; prints both timings
-and the ratio for each expression and tensor size).
+and the ratio for each expression and tensor size; the best of 15 interleaved repeats).
 """
 
 from __future__ import annotations
@@ -13,9 +13,14 @@ import torch
 from nasbench.expr import compile_expr, parse
 
 
-def _best(fn, *args, number: int) -> float:
-    """Best of 7 repeats, seconds per call."""
-    return min(timeit.repeat(lambda: fn(*args), number=number, repeat=7)) / number
+def _best_pair(first, second, args, *, number: int, repeats: int = 15) -> tuple[float, float]:
+    """Best seconds per call of each function, their timings interleaved so that load on a
+    shared machine hits both alike."""
+    a, b = [], []
+    for _ in range(repeats):
+        a.append(timeit.timeit(lambda: first(*args), number=number) / number)
+        b.append(timeit.timeit(lambda: second(*args), number=number) / number)
+    return min(a), min(b)
 
 
 def main() -> None:
@@ -37,8 +42,7 @@ def main() -> None:
         assert torch.equal(addsign(x, y), addsign_hand(x, y))
         for name, hand, compiled, args in (("swish", swish_hand, swish, (x,)),
                                            ("addsign", addsign_hand, addsign, (x, y))):
-            h = _best(hand, *args, number=number)
-            c = _best(compiled, *args, number=number)
+            h, c = _best_pair(hand, compiled, args, number=number)
             print(f"{name:<10} {n:>9} {h * 1e6:>9.2f} {c * 1e6:>12.2f} {c / h:>6.2f}")
 
 
