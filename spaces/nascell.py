@@ -17,7 +17,7 @@ internal nodes left to right, the root last. Decisions, in order: ``node<i>.comb
 ``inject.node`` (any node but the root) and ``cell.node`` (any node).
 
 String format: the nodes' ``<combine>:<activation>`` joined by ``,``, then
-``|inject=<combine>:<activation>@<node>|cell=<node>``.
+``|inject=<combine>:<activation>@<node>|cell=<node>``; ``lstm`` reads as the LSTM cell.
 
 The standard LSTM is a cell of this space (reference ``lstm``, base 8): the forget gate is
 node 10 with the memory injected by an elementwise product, ``c_t`` is node 13 before its tanh
@@ -155,6 +155,8 @@ class NasCellSpace(SearchSpace):
         return f"{nodes}|inject={comb}:{act}@{cell['inject_node']}|cell={cell['cell_node']}"
 
     def from_string(self, text: str) -> Architecture:
+        if isinstance(text, str) and text.strip() == "lstm" and self.params.base == 8:
+            text = LSTM
         fmt = ("'<comb>:<act>,...|inject=<comb>:<act>@<node>|cell=<node>' with "
                f"{self.nodes} nodes, comb in {', '.join(COMBINE)}, act in "
                f"{', '.join(ACTIVATIONS)}")

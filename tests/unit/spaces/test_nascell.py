@@ -33,6 +33,7 @@ def test_lstm_is_a_cell_of_the_space() -> None:
     space = NasCellSpace()
     arch = space.from_string(LSTM)
     assert space.to_string(arch) == LSTM
+    assert space.from_string("lstm") == arch
     torch.manual_seed(0)
     hidden, features = 5, 3
     cell = space.build(arch, input_shape=(7, features), num_classes=2, hidden=hidden).cell
