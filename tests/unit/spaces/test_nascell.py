@@ -125,3 +125,20 @@ def test_lightning_trains_a_language_model_of_the_lstm_cell() -> None:
     assert lstm.metrics["counting_corpus/valid_ppl"] < 3
     sampled = evaluator.evaluate(space, Trial(space.sample(np.random.default_rng(1))), seed=0)
     assert sampled.status in ("ok", "diverged")
+
+
+@pytest.mark.parametrize("strategy", [
+    n for n in load_plugins().strategies.names()
+    if "supernet" not in load_plugins().strategies.get(n).requires])
+def test_black_box_strategies_run_unchanged(strategy: str) -> None:
+    from nasbench.testing import check_strategy
+
+    space = NasCellSpace()
+    lstm = space.from_string(LSTM)
+
+    def objective(arch):
+        """Decisions shared with the LSTM: a landscape with one peak."""
+        return float(sum(a == b for a, b in zip(arch, lstm, strict=True)))
+
+    check_strategy(load_plugins().strategies.get(strategy), space, objective=objective,
+                   n_trials=12)
