@@ -62,16 +62,12 @@ class Outcome:
 
 
 def metric_infos() -> dict[str, MetricInfo]:
-    return {
-        "valid_acc": MetricInfo("valid", unit="%", doc="validation accuracy after training"),
-        "valid_loss": MetricInfo("valid", higher_is_better=False,
-                                 doc="validation cross-entropy after training"),
-        "test_acc": MetricInfo("test", unit="%", doc="test accuracy after training"),
-        "test_loss": MetricInfo("test", higher_is_better=False,
-                                doc="test cross-entropy after training"),
-        "train_loss": MetricInfo("train", higher_is_better=False,
-                                 doc="mean training loss over the last epoch"),
-    }
+    """The ``lightning`` evaluator's classification metrics, without network statistics (the
+    network is the same for every trial)."""
+    from .lightning import _metric_infos
+
+    return {k: v for k, v in _metric_infos("classification").items()
+            if k not in ("params", "flops")}
 
 
 class ExpressionTrainingEvaluator(Evaluator):

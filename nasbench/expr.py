@@ -591,16 +591,20 @@ def _neg(a: Expr) -> Expr:
     return Call("neg", (a,))
 
 
+def _flatten(args: Sequence[Expr], op: str) -> list[Expr]:
+    """The operands of nested ``op`` calls (canonical sums or products) side by side."""
+    return [p for a in args
+            for p in (a.args if isinstance(a, Call) and a.op == op else (a,))]
+
+
 def _sum(args: Sequence[Expr]) -> Expr:
     terms: list[Expr] = []
     total = 0.0
-    for a in args:
-        parts = a.args if isinstance(a, Call) and a.op == "add" else (a,)
-        for p in parts:
-            if isinstance(p, Const):
-                total += p.value
-            else:
-                terms.append(p)
+    for p in _flatten(args, "add"):
+        if isinstance(p, Const):
+            total += p.value
+        else:
+            terms.append(p)
     terms = _collect_terms(terms)
     if not math.isfinite(total):
         terms.append(Const(total))
@@ -658,24 +662,22 @@ def _sum_key(e: Expr) -> tuple[int, str]:
 def _product(args: Sequence[Expr]) -> Expr:
     factors: list[Expr] = []
     coef = 1.0
-    for a in args:
-        parts = a.args if isinstance(a, Call) and a.op == "mul" else (a,)
-        for p in parts:
-            if isinstance(p, Const):
-                coef *= p.value
-            elif isinstance(p, Call) and p.op == "neg":
-                coef = -coef
-                inner = p.args[0]
-                if isinstance(inner, Call) and inner.op == "mul":
-                    if isinstance(inner.args[0], Const):
-                        coef *= inner.args[0].value
-                        factors.extend(inner.args[1:])
-                    else:
-                        factors.extend(inner.args)
+    for p in _flatten(args, "mul"):
+        if isinstance(p, Const):
+            coef *= p.value
+        elif isinstance(p, Call) and p.op == "neg":
+            coef = -coef
+            inner = p.args[0]
+            if isinstance(inner, Call) and inner.op == "mul":
+                if isinstance(inner.args[0], Const):
+                    coef *= inner.args[0].value
+                    factors.extend(inner.args[1:])
                 else:
-                    factors.append(inner)
+                    factors.extend(inner.args)
             else:
-                factors.append(p)
+                factors.append(inner)
+        else:
+            factors.append(p)
     if not factors:
         return Const(coef + 0.0)
     factors = _collect_powers(factors)
