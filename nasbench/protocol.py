@@ -306,6 +306,9 @@ def study_from_dict(
     space_t = _table(raw, "space", required=True)
     space_name = _plugin_name(space_t, "space")
     space_cls = plugins.spaces.get(space_name, "space.name")
+    expand = getattr(space_cls, "expand_table", None)
+    if expand is not None:  # a space declared as data reads the file its table names
+        space_t = expand(space_t, source)
     space_params = build_params(
         space_cls.Params, {k: v for k, v in space_t.items() if k != "name"}, "space"
     )

@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "analysis",
     "suite",
     "data",
+    "expressions",
 )
 """Modules of :mod:`nasbench.commands`, in the order their commands appear in ``--help``."""
 
