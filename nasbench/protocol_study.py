@@ -21,15 +21,15 @@ A protocol-study file is a study config (the *base* protocol) plus ``[variants.N
     # seeds = [0]              # default: the base's first seed, so evaluation seeds pair up
 
 Each protocol is an ordinary study, run by the harness into its own results directory
-(``OUT/base``, ``OUT/<variant>``), durable and resumable: running the command again continues
-where it stopped. The study's only strategy must be ``fixed_set``, so that every protocol
-evaluates the same architectures, and its budget must cover them all. The comparison
+(``OUT/base``, ``OUT/<variant>``), durable and resumable: ``nasbench protocols --resume``
+(:mod:`nasbench.commands.protocols`) continues where it stopped. The study's only strategy
+must be ``fixed_set``, so that every protocol evaluates the same architectures, and its budget
+must cover them all. The comparison
 (:mod:`nasbench.results.protocol_study`) reads the results and never re-runs anything.
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 import re
 import shlex
@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nasbench.errors import ConfigError, UserError
-from nasbench.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from nasbench.protocol import Study
@@ -68,8 +67,11 @@ class Protocol:
     study: Study
 
 
-def load_protocol_study(path: str | Path, plugins: Plugins) -> list[Protocol]:
+def load_protocol_study(path: str | Path, plugins: Plugins, *,
+                        data_dir: Path | None = None) -> list[Protocol]:
     """Read a protocol-study file: the base protocol first, then its variants in file order.
+
+    ``data_dir`` overrides the file's ``[study] data_dir`` (``--data-dir``).
 
     Raises:
         ConfigError: for every mistake in the base study or a variant, naming its key.
@@ -89,11 +91,12 @@ def load_protocol_study(path: str | Path, plugins: Plugins) -> list[Protocol]:
     if not isinstance(variants, Mapping) or not variants:
         raise ConfigError("variants", "is missing or empty",
                           "Add at least one [variants.NAME] table of protocol overrides.")
-    base = study_from_dict(raw, plugins, source=path)
+    base = study_from_dict(raw, plugins, source=path, data_dir=data_dir)
     _check_fixed_set(base)
     protocols = [Protocol(BASE, "the study as written", base)]
     for name, table in variants.items():
-        protocols.append(Protocol(name, *_variant(raw, name, table, base, plugins, path)))
+        protocols.append(Protocol(name, *_variant(raw, name, table, base, plugins, path,
+                                                  data_dir)))
     return protocols
 
 
@@ -113,7 +116,7 @@ def _check_fixed_set(study: Study) -> None:
 
 
 def _variant(raw: Mapping[str, Any], name: str, table: Any, base: Study, plugins: Plugins,
-             path: Path) -> tuple[str, Study]:
+             path: Path, data_dir: Path | None) -> tuple[str, Study]:
     from nasbench.protocol import study_from_dict
 
     where = f"variants.{name}"
@@ -139,7 +142,7 @@ def _variant(raw: Mapping[str, Any], name: str, table: Any, base: Study, plugins
     variant["study"] = {**variant["study"], "name": f"{base.name}-{name}",
                         "seeds": list(table.get("seeds", base.seeds[:1]))}
     try:
-        study = study_from_dict(variant, plugins, source=path)
+        study = study_from_dict(variant, plugins, source=path, data_dir=data_dir)
     except ConfigError as err:
         raise err.under(where) from None
     summary = table.get("summary") or ", ".join(f"{k} = {v!r}" for k, v in overrides.items())
@@ -158,8 +161,10 @@ def _merged(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, 
 
 
 def run_protocol_study(protocols: list[Protocol], plugins: Plugins, out: Path, *,
-                       workers: int = 1, progress: bool = True) -> dict[str, Path]:
-    """Run (or resume) every protocol into ``out/<protocol>``; returns the directories.
+                       workers: int = 1, progress: bool = True,
+                       resume: bool = False) -> dict[str, Path]:
+    """Run (or, with ``resume``, continue) every protocol into ``out/<protocol>``; returns the
+    directories.
 
     With several workers each protocol runs in its own worker process, its seeds one after
     the other: protocols differ in cost (a deeper network, more seeds), and whole protocols
@@ -169,14 +174,15 @@ def run_protocol_study(protocols: list[Protocol], plugins: Plugins, out: Path, *
     directories = {p.name: out / p.name for p in protocols}
     if workers <= 1 or len(protocols) <= 1:
         for protocol in protocols:
-            _run_protocol(protocol.study, directories[protocol.name], command, progress,
-                          plugins)
+            _run_protocol(protocol.study, directories[protocol.name], command, resume,
+                          progress, plugins)
         return directories
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-        futures = {pool.submit(_run_protocol, p.study, directories[p.name], command): p.name
+        futures = {pool.submit(_run_protocol, p.study, directories[p.name], command,
+                               resume): p.name
                    for p in protocols}
         for future in as_completed(futures):
             future.result()
@@ -186,8 +192,8 @@ def run_protocol_study(protocols: list[Protocol], plugins: Plugins, out: Path, *
     return directories
 
 
-def _run_protocol(study: Study, directory: Path, command: str | None, progress: bool = False,
-                  plugins: Plugins | None = None) -> None:
+def _run_protocol(study: Study, directory: Path, command: str | None, resume: bool,
+                  progress: bool = False, plugins: Plugins | None = None) -> None:
     """Run (or resume) one protocol's study; in a worker process, with one torch thread."""
     from nasbench.harness import run_study
     from nasbench.registry import load_plugins
@@ -197,42 +203,9 @@ def _run_protocol(study: Study, directory: Path, command: str | None, progress: 
 
         torch.set_num_threads(1)
         plugins = load_plugins()
-    outcome = run_study(study, plugins, directory, resume=(directory / "manifest.json").exists(),
+    resume = resume and (directory / "manifest.json").exists()  # a protocol not yet started
+    outcome = run_study(study, plugins, directory, resume=resume,
                         progress=progress, command=command)
     if not outcome.complete:
         raise UserError(f"{directory} is still being run by another process; run the "
                         "protocol study again when it is done.")
-
-
-# -- the command ----------------------------------------------------------------------------------
-def cmd_protocols(args: argparse.Namespace) -> int:
-    from nasbench.registry import load_plugins
-    from nasbench.results.protocol_study import write_protocol_report
-
-    plugins = load_plugins(args.plugin_manager)
-    protocols = load_protocol_study(args.config, plugins)
-    if args.workers < 1:
-        raise UserError(f"--workers must be at least 1, got {args.workers}.")
-    out = Path(args.out) if args.out else Path("runs") / protocols[0].study.name
-    directories = run_protocol_study(protocols, plugins, out, workers=args.workers,
-                                     progress=not args.quiet)
-    summaries = {p.name: p.summary for p in protocols}
-    paths = write_protocol_report(directories, summaries, out / "report")
-    for name, path in paths.items():
-        print(f"{name}: {path}")
-    return 0
-
-
-@hookimpl
-def nasbench_add_cli_commands(subparsers: Any) -> None:
-    p = subparsers.add_parser(
-        "protocols", help="evaluate the same architectures under several protocols (seeds, "
-        "depths, training tricks) and compare their rankings and accuracies")
-    p.add_argument("config", help="protocol-study file: a study plus [variants.NAME] tables "
-                   "(e.g. examples/protocols/nb201_digits.toml)")
-    p.add_argument("--out", help="where the protocols' results and the report go (default "
-                   "runs/<study name>); run again with the same --out to continue")
-    p.add_argument("--workers", type=int, default=1,
-                   help="protocols run in parallel, one worker process each")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
-    p.set_defaults(handler=cmd_protocols)

@@ -18,6 +18,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "space",
     "run",
     "analysis",
+    "protocols",
+    "zero_cost",
 )
 """Modules of :mod:`nasbench.commands`, in the order their commands appear in ``--help``."""
 

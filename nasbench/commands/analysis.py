@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from nasbench.commands import _common
 from nasbench.errors import UserError, available
 
 
@@ -42,18 +43,16 @@ def _bootstrap(args: argparse.Namespace) -> object:
 
 
 def _data_dir(args: argparse.Namespace) -> Path | None:
-    from nasbench.data import default_data_dir
-
-    return Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
+    return _common.data_dir(args)
 
 
 # -- report ---------------------------------------------------------------------------------------
 def add_report_arguments(p: argparse.ArgumentParser) -> None:
     """Options of ``nasbench report DIR [DIR ...]``."""
-    p.add_argument("dirs", nargs="+", help="results directories (of 'nasbench run' or "
-                   "'nasbench import')")
-    p.add_argument("--out", help="where to write the report (default: DIR/report for one "
-                   "directory; required for several)")
+    p.add_argument("dirs", nargs="+", metavar="DIR", help="results directories (of 'nasbench "
+                   "run' or 'nasbench import')")
+    p.add_argument("--out", metavar="DIR", help="where to write the report (default: "
+                   "DIR/report for one directory; required for several)")
     p.add_argument("--post-hoc", default="nemenyi",
                    help="post-hoc test after the Friedman test: nemenyi (default) or holm")
     p.add_argument("--alpha", type=float, default=0.05,
@@ -62,7 +61,9 @@ def add_report_arguments(p: argparse.ArgumentParser) -> None:
                    help="report metrics that count as problems across directories: each "
                    "directory's first (default) or all")
     p.add_argument("--no-figures", action="store_true", help="tables only (faster)")
-    p.add_argument("--quiet", action="store_true", help="do not print the leaderboard")
+    p.add_argument("--no-print", action="store_true",
+                   help="write the report without printing its leaderboard")
+    _common.add_quiet(p)
     _add_bootstrap_arguments(p)
 
 
@@ -85,10 +86,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     options = ReportOptions(LeaderboardOptions(_bootstrap(args), args.post_hoc, args.alpha),
                             args.across, not args.no_figures)
     paths = write_report(results, out, options)
-    if not args.quiet:
+    if not args.no_print:
         print(paths["markdown"].read_text())
-    for name, path in paths.items():
-        print(f"{name}: {path}", file=sys.stderr)
+    if not args.quiet:
+        for name, path in paths.items():
+            print(f"{name}: {path}", file=sys.stderr)
     return 0
 
 
@@ -98,14 +100,16 @@ def add_correlate_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("scorings", nargs="*", metavar="SCORING",
                    help="two scoring specs SOURCE:ARGUMENT (proxy first, ground truth second), "
                    "e.g. nb201:cifar10/valid_12ep nb201:cifar10/test_200ep")
-    p.add_argument("--study", help="run a ready-made study instead (see --list), or 'all'")
+    p.add_argument("--study", metavar="NAME",
+                   help="run a ready-made study instead (see --list), or 'all'")
     p.add_argument("--input", action="append", default=[], metavar="NAME=DIR",
                    help="a results directory a ready-made study reads (repeatable), e.g. "
                    "--input supernet=runs/ws-supernet")
     p.add_argument("--list", action="store_true",
                    help="list the scoring sources and the ready-made studies")
-    p.add_argument("--out", help="output directory (default runs/correlate/<name>)")
-    p.add_argument("--data-dir", help="benchmark data directory (default $NASBENCH_DATA)")
+    p.add_argument("--out", metavar="DIR", help="output directory (default "
+                   "runs/correlate/<name>)")
+    _common.add_data_dir(p)
     p.add_argument("--top", action="append", metavar="K",
                    help="k of precision@k, a count or a percentage; repeatable "
                    "(default: 10 and 5%%)")
@@ -185,15 +189,16 @@ def _inputs(values: list[str]) -> dict[str, Path]:
 # -- import ---------------------------------------------------------------------------------------
 def add_import_arguments(p: argparse.ArgumentParser) -> None:
     """Options of ``nasbench import``."""
-    p.add_argument("table", nargs="?", help="runs table (CSV or Parquet) of the 'runs' format")
-    p.add_argument("--describe", help="TOML description of the runs table (docs/analysis.md)")
+    p.add_argument("table", nargs="?", metavar="TABLE",
+                   help="runs table (CSV or Parquet) of the 'runs' format")
+    p.add_argument("--describe", metavar="FILE",
+                   help="TOML description of the runs table (docs/analysis.md)")
     p.add_argument("--format", choices=("runs", "yang2020"), default="runs",
                    help="'runs' (the documented format, default) or 'yang2020' (the raw "
                    "results of Yang et al., ICLR 2020, from the data directory)")
-    p.add_argument("--out", required=True,
+    p.add_argument("--out", required=True, metavar="DIR",
                    help="directory to create; one subdirectory per study when there are several")
-    p.add_argument("--data-dir", help="data directory for --format yang2020 "
-                   "(default $NASBENCH_DATA)")
+    _common.add_data_dir(p, ", and the raw results of --format yang2020")
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -75,7 +75,10 @@ def test_every_protocol_trains_the_same_cells_and_the_report_compares_them(
     assert (against["n"] == 4).all() and against["spearman"].between(-1, 1).all()
     report = (out / "report" / "report.md").read_text()
     assert "two cells per stage" in report and "share of the variance" in report
-    again = run_cli("protocols", str(config), "--out", str(out), "--quiet",
+    refused = run_cli("protocols", str(config), "--out", str(out), "--quiet",
+                      env={"NASBENCH_DATA": str(data_dir)})
+    assert refused.code == 2 and "Pass --resume to continue" in refused.err, refused.err
+    again = run_cli("protocols", str(config), "--out", str(out), "--quiet", "--resume",
                     env={"NASBENCH_DATA": str(data_dir)})
     assert again.code == 0, again.err
     assert pd.read_csv(out / "report" / "correlations.csv").equals(table)

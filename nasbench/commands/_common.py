@@ -1,0 +1,73 @@
+"""Conventions every command shares, so that options mean the same thing everywhere.
+
+* Positional arguments: ``STUDY`` (a study file), ``DIR`` (a results directory), ``NAME`` (a
+  registry name, see ``nasbench list``).
+* ``--out DIR``: where results go. A command that runs a study (``run``, ``protocols``,
+  ``zero-cost validate``) refuses an ``--out`` that already holds results unless ``--resume``
+  is given, and ``--resume`` refuses an ``--out`` that does not exist: a mistyped directory
+  never silently starts a fresh study.
+* ``--data-dir DIR``: where benchmark tables and datasets are read (default
+  ``$NASBENCH_DATA``, then the tables shipped with nasbench).
+* ``--quiet``: no progress output. Results are still printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from nasbench.errors import UserError
+
+
+def add_data_dir(p: argparse.ArgumentParser, note: str = "") -> None:
+    """The ``--data-dir DIR`` option; ``note`` says what it overrides or reads."""
+    p.add_argument("--data-dir", metavar="DIR",
+                   help=f"where benchmark tables and datasets are read{note} (default "
+                   "$NASBENCH_DATA)")
+
+
+def add_quiet(p: argparse.ArgumentParser) -> None:
+    """The ``--quiet`` option: no progress output."""
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def add_out_resume(p: argparse.ArgumentParser, default: str) -> None:
+    """``--out DIR`` and ``--resume`` of a command that runs a study."""
+    p.add_argument("--out", metavar="DIR", help=f"results directory (default: {default})")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the study in --out (without --resume an --out that holds "
+                   "results is refused)")
+    add_quiet(p)
+
+
+def data_dir(args: argparse.Namespace) -> Path | None:
+    """``--data-dir`` as a path, else the default data directory."""
+    from nasbench.data import default_data_dir
+
+    value = getattr(args, "data_dir", None)
+    return Path(value).expanduser() if value else default_data_dir()
+
+
+def check_out(out: Path, resume: bool) -> None:
+    """Refuse ``--resume`` of a directory that does not exist, and an ``--out`` that holds
+    something without ``--resume``."""
+    if resume and not out.is_dir():
+        raise UserError(f"--resume: {out} does not exist, so there is nothing to continue. "
+                        "Check the path, or drop --resume to start the study there.")
+    if not resume and out.is_dir() and any(out.iterdir()):
+        raise UserError(f"{out} already holds results. Pass --resume to continue them, or "
+                        "choose another directory with --out.")
+
+
+def command_line(argv: list[str] | None = None) -> str:
+    """The command the user typed, to record in the manifest and to repeat in messages."""
+    argv = sys.argv[1:] if argv is None else argv
+    return shlex.join(["nasbench", *argv])
+
+
+def positive_workers(workers: int) -> int:
+    if workers < 1:
+        raise UserError(f"--workers must be at least 1, got {workers}.")
+    return workers
