@@ -65,7 +65,7 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -279,13 +279,57 @@ def config_hash(resolved: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def load_study(path: str | Path, plugins: Plugins, *, data_dir: Path | None = None) -> Study:
+def apply_overrides(raw: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """A copy of a parsed config with ``KEY=VALUE`` overrides applied (``--set``).
+
+    ``KEY`` is a dotted path (``budget.evaluations``, ``strategies[0].population_size``,
+    ``evaluator.size.C``); ``VALUE`` is a TOML value (``2``, ``[0, 1]``, ``true``, ``"x"``),
+    read as a string when it is not one (``evaluator.dataset=cora``). The overridden study is
+    an ordinary study: its resolved config, and so its hash, say what ran.
+    """
+    out = copy.deepcopy(raw)
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError("", f"--set {item!r} is not KEY=VALUE",
+                              "Write e.g. --set budget.evaluations=5.")
+        try:
+            value = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text
+        node: Any = out
+        parts = re.findall(r"[^.\[\]]+|\[\d+\]", key)
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if part.startswith("["):
+                index = int(part[1:-1])
+                if not isinstance(node, list) or index >= len(node):
+                    raise ConfigError(key, f"--set names item {index}, and there is none",
+                                      "Count list items from 0.")
+                if last:
+                    node[index] = value
+                else:
+                    node = node[index]
+            elif not isinstance(node, dict):
+                raise ConfigError(key, f"--set goes into '{part}', which is not a table")
+            elif last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+    return out
+
+
+def load_study(path: str | Path, plugins: Plugins, *, data_dir: Path | None = None,
+               overrides: Sequence[str] = ()) -> Study:
     """Read and validate a study config file.
 
     Args:
         path: the TOML file.
         plugins: the installed plugins the study's names are checked against.
         data_dir: where data is read, overriding the file's ``data_dir`` (``--data-dir``).
+        overrides: ``KEY=VALUE`` changes applied before validation (``--set``, see
+            :func:`apply_overrides`).
     """
     path = Path(path)
     try:
@@ -303,6 +347,8 @@ def load_study(path: str | Path, plugins: Plugins, *, data_dir: Path | None = No
         raise ConfigError(
             "", f"{path} is not valid TOML: {err}", "Fix the syntax at the line it names."
         ) from None
+    if overrides:
+        raw = apply_overrides(raw, overrides)
     return study_from_dict(raw, plugins, source=path, data_dir=data_dir)
 
 

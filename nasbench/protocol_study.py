@@ -35,7 +35,7 @@ import re
 import shlex
 import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,16 +67,17 @@ class Protocol:
     study: Study
 
 
-def load_protocol_study(path: str | Path, plugins: Plugins, *,
-                        data_dir: Path | None = None) -> list[Protocol]:
+def load_protocol_study(path: str | Path, plugins: Plugins, *, data_dir: Path | None = None,
+                        overrides: Sequence[str] = ()) -> list[Protocol]:
     """Read a protocol-study file: the base protocol first, then its variants in file order.
 
-    ``data_dir`` overrides the file's ``[study] data_dir`` (``--data-dir``).
+    ``data_dir`` overrides the file's ``[study] data_dir`` (``--data-dir``); ``overrides``
+    are ``KEY=VALUE`` changes (``--set``, :func:`nasbench.protocol.apply_overrides`).
 
     Raises:
         ConfigError: for every mistake in the base study or a variant, naming its key.
     """
-    from nasbench.protocol import study_from_dict
+    from nasbench.protocol import apply_overrides, study_from_dict
 
     path = Path(path)
     try:
@@ -87,6 +88,8 @@ def load_protocol_study(path: str | Path, plugins: Plugins, *,
     except tomllib.TOMLDecodeError as err:
         raise ConfigError("", f"{path} is not valid TOML: {err}",
                           "Fix the syntax at the line it names.") from None
+    if overrides:
+        raw = apply_overrides(raw, overrides)
     variants = raw.pop("variants", {})
     if not isinstance(variants, Mapping) or not variants:
         raise ConfigError("variants", "is missing or empty",
@@ -109,6 +112,11 @@ def _check_fixed_set(study: Study) -> None:
         )
     params = study.strategies[0].params
     size = len(params.archs) or params.sample
+    if size < 3:
+        raise ConfigError(
+            "strategies[0].archs" if params.archs else "strategies[0].sample",
+            f"fixed_set proposes {size} architecture(s), and protocols are compared by rank "
+            "correlations, which need at least 3", "Give fixed_set 3 or more architectures.")
     if study.budget.evaluations is None or study.budget.evaluations < size:
         raise ConfigError("budget.evaluations",
                           f"must cover the {size} architectures of fixed_set",

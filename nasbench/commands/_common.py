@@ -9,6 +9,9 @@
 * ``--data-dir DIR``: where benchmark tables and datasets are read (default
   ``$NASBENCH_DATA``, then the tables shipped with nasbench).
 * ``--quiet``: no progress output. Results are still printed.
+* ``--set KEY=VALUE``: change one key of the study before it is validated, e.g.
+  ``--set budget.evaluations=2 --set study.seeds=1`` for a quick try of a study. The results
+  record the changed config, so they never pass for the study as written.
 """
 
 from __future__ import annotations
@@ -40,6 +43,13 @@ def add_out_resume(p: argparse.ArgumentParser, default: str) -> None:
                    help="continue the study in --out (without --resume an --out that holds "
                    "results is refused)")
     add_quiet(p)
+
+
+def add_set(p: argparse.ArgumentParser) -> None:
+    """The ``--set KEY=VALUE`` option (repeatable)."""
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="change a key of the study, e.g. --set budget.evaluations=2 (a TOML "
+                   "value; repeatable)")
 
 
 def data_dir(args: argparse.Namespace) -> Path | None:

@@ -23,6 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=1,
                    help="protocols run in parallel, one worker process each")
     _common.add_data_dir(p)
+    _common.add_set(p)
     p.set_defaults(handler=cmd_protocols)
 
 
@@ -31,7 +32,7 @@ def cmd_protocols(args: argparse.Namespace) -> int:
     from nasbench.results.protocol_study import write_protocol_report
 
     plugins = _plugins(args)
-    protocols = load_protocol_study(args.study, plugins,
+    protocols = load_protocol_study(args.study, plugins, overrides=args.set,
                                     data_dir=_common.data_dir(args) if args.data_dir else None)
     workers = _common.positive_workers(args.workers)
     out = Path(args.out) if args.out else Path("runs") / protocols[0].study.name

@@ -22,6 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     _common.add_out_resume(p, "runs/<study>/<timestamp>; with --resume, the latest there")
     p.add_argument("--workers", type=int, default=1, help="parallel worker processes")
     _common.add_data_dir(p, "; overrides [study] data_dir")
+    _common.add_set(p)
     p.set_defaults(handler=cmd_run)
 
 
@@ -40,11 +41,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     data_dir = _common.data_dir(args) if args.data_dir else None
     if args.study is None:
         with resources.as_file(resources.files("nasbench") / "studies" / DEFAULT_STUDY) as p:
-            study = load_study(p, plugins, data_dir=data_dir)
+            study = load_study(p, plugins, data_dir=data_dir, overrides=args.set)
         print(f"Running the embedded default study '{study.name}' "
               f"(pass a STUDY.toml to run your own).", file=sys.stderr)
     else:
-        study = load_study(args.study, plugins, data_dir=data_dir)
+        study = load_study(args.study, plugins, data_dir=data_dir, overrides=args.set)
     _common.positive_workers(args.workers)
     if args.out is not None:
         out = Path(args.out)

@@ -97,6 +97,9 @@ def test_every_protocol_trains_the_same_cells_and_the_report_compares_them(
      "variants.other.evaluator.epoch: unknown parameter. Did you mean 'epochs'"),
     (STUDY + "[variants.base]\nevaluator = { epochs = 3 }\n",
      "variants.base: 'base' is not a usable variant name"),
+    (STUDY.replace("sample = 4", "sample = 2") + VARIANTS,
+     "strategies[0].sample: fixed_set proposes 2 architecture(s), and protocols are compared by "
+     "rank correlations, which need at least 3"),
 ])
 def test_protocol_study_mistakes_are_config_errors(tmp_path: Path, plugins, text: str,
                                                    message: str) -> None:
