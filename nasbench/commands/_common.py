@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 from pathlib import Path
@@ -66,9 +67,19 @@ def check_out(out: Path, resume: bool) -> None:
     if resume and not out.is_dir():
         raise UserError(f"--resume: {out} does not exist, so there is nothing to continue. "
                         "Check the path, or drop --resume to start the study there.")
-    if not resume and out.is_dir() and any(out.iterdir()):
-        raise UserError(f"{out} already holds results. Pass --resume to continue them, or "
-                        "choose another directory with --out.")
+    if resume or not out.is_dir() or not any(out.iterdir()):
+        return
+    manifests = [out / "manifest.json", *out.glob("*/manifest.json")]  # a study, or protocols
+    held = next((m for m in manifests if m.is_file()), None)
+    if held is None:
+        raise UserError(f"{out} exists and is not a nasbench results directory. Choose another "
+                        "--out.")
+    try:
+        study = json.loads(held.read_text()).get("study", "?")
+    except (OSError, ValueError):
+        study = "?"
+    raise UserError(f"{out} already holds results of study '{study}'. Pass --resume to "
+                    "continue them, or choose another directory with --out.")
 
 
 def command_line(argv: list[str] | None = None) -> str:

@@ -32,6 +32,8 @@ def cmd_protocols(args: argparse.Namespace) -> int:
     from nasbench.results.protocol_study import write_protocol_report
 
     plugins = _plugins(args)
+    if args.out is not None:
+        _common.check_out(Path(args.out), args.resume)  # before the study is read: fail fast
     protocols = load_protocol_study(args.study, plugins, overrides=args.set,
                                     data_dir=_common.data_dir(args) if args.data_dir else None)
     workers = _common.positive_workers(args.workers)

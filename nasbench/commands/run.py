@@ -38,6 +38,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from nasbench.protocol import load_study
 
     plugins = _plugins(args)
+    if args.out is not None:
+        _common.check_out(Path(args.out), args.resume)  # before the study is read: fail fast
     data_dir = _common.data_dir(args) if args.data_dir else None
     if args.study is None:
         with resources.as_file(resources.files("nasbench") / "studies" / DEFAULT_STUDY) as p:
@@ -49,7 +51,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     _common.positive_workers(args.workers)
     if args.out is not None:
         out = Path(args.out)
-        _common.check_out(out, args.resume)
     else:
         base = Path("runs") / study.name
         if args.resume:

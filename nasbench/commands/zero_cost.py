@@ -70,10 +70,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
                         "the worst cell, which synflow scores -inf. Use --cells "
                         f"{MIN_CELLS} or more (20 or more for intervals worth reading).")
     threads: int | str = args.threads if args.threads == "auto" else _positive(args.threads)
-    study = validation_study(plugins, data_dir, dataset=args.dataset, proxies=proxies,
-                             cells=args.cells, device=args.device, threads=threads)
     out = Path(args.out) if args.out else Path("runs") / "zero_cost" / args.dataset
     _common.check_out(out, args.resume)
+    study = validation_study(plugins, data_dir, dataset=args.dataset, proxies=proxies,
+                             cells=args.cells, device=args.device, threads=threads)
     outcome = run_study(study, plugins, out, resume=args.resume, progress=not args.quiet,
                         command=_common.command_line())
     if not outcome.complete:

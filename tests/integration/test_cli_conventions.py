@@ -133,3 +133,20 @@ def test_googles_nasbench_is_detected_and_the_way_out_is_said(tmp_path: Path) ->
     assert "virtual environment of its own" in listed.out
     assert run_cli("--version", env=env).out.strip() != "nasbench 1.0"
     assert "clash" not in json.loads(run_cli("list", "--json").out)
+
+
+def test_out_and_resume_mean_the_same_for_every_command(write_study, tmp_path: Path) -> None:
+    study = str(write_study(SHIPPED_STUDY))
+    out = tmp_path / "out"
+    assert run_cli("run", study, "--out", str(out), "--quiet").code == 0
+    again = run_cli("run", study, "--out", str(out), "--quiet")
+    assert again.code == 2 and "already holds results of study 'shipped'" in again.err
+    assert "Pass --resume" in again.err
+    assert run_cli("run", study, "--out", str(out), "--resume", "--quiet").code == 0
+    missing = tmp_path / "typo"
+    for command in (["run", study], ["protocols", study],
+                    ["zero-cost", "validate", "--cells", "4"]):
+        result = run_cli(*command, "--out", str(missing), "--resume")
+        assert result.code == 2 and "Traceback" not in result.err, (command, result.err)
+        assert f"--resume: {missing} does not exist" in result.err, (command, result.err)
+        assert not missing.exists()
