@@ -527,6 +527,13 @@ def study_from_dict(
                     if "supernet" in plugins.strategies.get(s.name).requires]
         with problems.check():
             supernet = _supernet(raw, plugins, space, ev_t, dataset, data_dir, one_shot)
+    elif isinstance(raw.get("supernet"), Mapping):
+        # its own keys at least; what it inherits from [evaluator] cannot be known yet
+        from nasbench.supernet.protocol import SupernetProtocol
+
+        with problems.check():
+            build_params(SupernetProtocol, {k: v for k, v in raw["supernet"].items()
+                                            if k != "dataset"}, "supernet")
 
     problems.errors = [e for e in problems.errors
                        if not (e.key in misspelt and e.problem == "is missing")]

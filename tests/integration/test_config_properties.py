@@ -8,6 +8,7 @@ validated in-process; a few valid ones also run with a tiny budget.
 from __future__ import annotations
 
 import copy
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,7 @@ def mutated_configs(draw: st.DrawFn) -> tuple[dict, list[str]]:
     for _ in range(draw(st.integers(1, 4))):
         tables = _tables(raw)
         path, table = draw(st.sampled_from(tables))
-        op = draw(st.sampled_from(("add", "delete", "replace", "rename_plugin")))
+        op = draw(st.sampled_from(("add", "delete", "replace", "rename_plugin", "param")))
         if op == "add":
             key = "zz_" + draw(st.text("abcdef", min_size=1, max_size=4))
             if key not in table:
@@ -118,9 +119,24 @@ def mutated_configs(draw: st.DrawFn) -> tuple[dict, list[str]]:
             del table[draw(st.sampled_from(sorted(table)))]
         elif op == "replace" and table:
             table[draw(st.sampled_from(sorted(table)))] = draw(_VALUES)
+        elif op == "param" and _params_of(path, table):
+            table[draw(st.sampled_from(_params_of(path, table)))] = draw(_VALUES)
         elif op == "rename_plugin" and "name" in table:
             table["name"] = draw(st.one_of(st.text(max_size=10), _VALUES))
     return raw, added
+
+
+def _params_of(path: str, table: dict) -> list[str]:
+    """The parameter names of the plugin a table names (a plugin's own keys to set wrongly)."""
+    import dataclasses
+
+    registry = {"space": PLUGINS.spaces, "evaluator": PLUGINS.evaluators}.get(path)
+    if re.fullmatch(r"strategies\[\d+\]", path):
+        registry = PLUGINS.strategies
+    name = table.get("name")
+    if registry is None or not isinstance(name, str) or name not in registry:
+        return []
+    return sorted(f.name for f in dataclasses.fields(registry.get(name).Params))
 
 
 def _plugin_known(raw: dict, path: str) -> bool:
