@@ -53,7 +53,7 @@ def add_report_arguments(p: argparse.ArgumentParser) -> None:
                    "run' or 'nasbench import')")
     p.add_argument("--out", metavar="DIR", help="where to write the report (default: "
                    "DIR/report for one directory; required for several)")
-    p.add_argument("--post-hoc", default="nemenyi",
+    p.add_argument("--post-hoc", default="nemenyi", metavar="TEST",
                    help="post-hoc test after the Friedman test: nemenyi (default) or holm")
     p.add_argument("--alpha", type=float, default=0.05,
                    help="significance level of the post-hoc comparisons (default 0.05)")

@@ -20,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("study", metavar="STUDY", help="protocol-study file: a study plus "
                    "[variants.NAME] tables (e.g. examples/protocols/nb201_digits.toml)")
     _common.add_out_resume(p, "runs/<study name>; the report goes to DIR/report")
-    p.add_argument("--workers", type=int, default=1,
+    p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="protocols run in parallel, one worker process each")
     _common.add_data_dir(p)
     _common.add_set(p)

@@ -20,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run a study (the embedded default when no STUDY is given)")
     p.add_argument("study", nargs="?", metavar="STUDY", help="study config (TOML)")
     _common.add_out_resume(p, "runs/<study>/<timestamp>; with --resume, the latest there")
-    p.add_argument("--workers", type=int, default=1, help="parallel worker processes")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="parallel worker processes")
     _common.add_data_dir(p, "; overrides [study] data_dir")
     _common.add_set(p)
     p.set_defaults(handler=cmd_run)

@@ -37,15 +37,15 @@ def add_validate_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", default="fashion_mnist", metavar="NAME",
                    help="where the data-based proxies draw their minibatch (default "
                    "fashion_mnist; cifar10 where installed)")
-    p.add_argument("--proxies", default="all",
+    p.add_argument("--proxies", default="all", metavar="LIST",
                    help="comma-separated proxies, or 'all' (default); e.g. synflow,params,flops "
                    "reads no data")
-    p.add_argument("--cells", type=int, default=725,
+    p.add_argument("--cells", type=int, default=725, metavar="N",
                    help=f"score this many cells ({MIN_CELLS} to 725), evenly spread over the "
                    "published ranking (default: all 725)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                    help="where networks are scored (default auto)")
-    p.add_argument("--threads", default="auto",
+    p.add_argument("--threads", default="auto", metavar="N",
                    help="torch threads (default auto: every core)")
     _common.add_data_dir(p)
 
