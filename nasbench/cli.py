@@ -28,7 +28,13 @@ def build_parser(plugins_pm: Any = None) -> argparse.ArgumentParser:
     sub.required = True
     add_commands(sub)
     if plugins_pm is not None:
-        plugins_pm.hook.nasbench_add_cli_commands(subparsers=sub)
+        # One plugin's broken command must not take the others (and nasbench's own) down.
+        for impl in plugins_pm.hook.nasbench_add_cli_commands.get_hookimpls():
+            try:
+                impl.function(subparsers=sub)
+            except Exception as err:  # anything a broken plugin raises
+                print(f"nasbench: warning: the commands of plugin '{impl.plugin_name}' are "
+                      f"unavailable: {type(err).__name__}: {err}", file=sys.stderr)
     return parser
 
 

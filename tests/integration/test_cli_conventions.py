@@ -71,7 +71,7 @@ def _dist(site: Path, package: str, version: str, module: str, source: str) -> N
 
 @pytest.fixture(scope="module")
 def broken_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two plugin packages: one whose import fails, one whose registration fails."""
+    """Two plugin packages: one whose import fails, one whose registration and command fail."""
     site = tmp_path_factory.mktemp("broken-site")
     _dist(site, "broken-import-plugin", "0.3", "broken_import",
           "import a_module_nobody_installed  # noqa\n")
@@ -81,6 +81,10 @@ def broken_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         @hookimpl
         def nasbench_register_strategies(registry):
             from a_missing_dependency import Strategy  # noqa
+
+        @hookimpl
+        def nasbench_add_cli_commands(subparsers):
+            raise RuntimeError("its command is broken too")
         """)
     return site
 
@@ -100,6 +104,8 @@ def test_a_broken_plugin_is_listed_and_every_command_still_works(
     assert ("'broken_hook' of package broken-hook-plugin 1.2" in listed.out
             and "No module named 'a_missing_dependency'" in listed.out)
     assert "aging_evolution" in listed.out
+    assert ("the commands of plugin 'broken_hook' are unavailable: RuntimeError: its command is "
+            "broken too") in listed.err
     as_json = json.loads(run_cli("list", "--json", env=env).out)
     assert {b["distribution"] for b in as_json["broken"]} == {"broken-import-plugin",
                                                                 "broken-hook-plugin"}
