@@ -9,7 +9,8 @@ What is run, by the fence's info string (in ``docs/*.md`` and ``README.md``):
   repeat, a fixed set of three cells). A fragment holding an ``[evaluator]`` table is completed
   into the smallest study around it and validated.
 * ``sh``, ``bash``, ``console``: run with bash in a temporary directory that links
-  ``examples/`` and ``docs/``, with ``nasbench`` on ``PATH``; every command must succeed within
+  ``examples/``, ``docs/``, ``tests/`` and ``scripts/``, with ``nasbench`` and the
+  environment's ``python`` first on ``PATH``; every command must succeed within
   :data:`SHELL_TIMEOUT` seconds. In ``console`` blocks the commands are the lines that start
   with ``$``.
 * ``text``, ``python`` or no info string: not run. Fence as ``text``, with the reason beside
@@ -134,8 +135,9 @@ def _shell(block: Block, tmp_path: Path) -> None:
     text = block.text
     if block.lang == "console":
         text = "\n".join(line[2:] for line in text.splitlines() if line.startswith("$ "))
-    for name in ("examples", "docs"):
-        (tmp_path / name).symlink_to(ROOT / name)
+    for name in ("examples", "docs", "tests", "scripts"):
+        if (ROOT / name).exists():
+            (tmp_path / name).symlink_to(ROOT / name)
     env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent),
                                                   os.environ.get("PATH", "")])}
     proc = subprocess.run(["bash", "-euo", "pipefail", "-c", text], cwd=tmp_path, env=env,
