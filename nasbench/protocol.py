@@ -72,8 +72,17 @@ from typing import Any
 
 from nasbench.api import Budget, Evaluator, MetricInfo, SearchSpace, Strategy, qualify
 from nasbench.errors import ConfigError, DataNotFoundError, Problems, available
-from nasbench.params import build_params, param, params_to_dict
+from nasbench.params import build_params, params_to_dict
 from nasbench.registry import Plugins
+from nasbench.study_tables import (
+    NAME,
+    BaselineTable,
+    BudgetTable,
+    ExecutionTable,
+    FinalTable,
+    StudyTable,
+    apply_overrides,
+)
 
 BASELINE_LABEL = "random_sampling"
 """Label of the random-sampling baseline's rows."""
@@ -81,90 +90,7 @@ BASELINE_LABEL = "random_sampling"
 _LABEL = re.compile(r"^[a-z][a-z0-9_]*$")
 _SECTIONS = ("study", "space", "evaluator", "budget", "baseline", "final", "strategies",
              "supernet", "execution")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _EVALUATOR_KEYS = ("name", "dataset", "search_metric", "report_metrics")
-
-
-# -- the tables of a study, as typed parameters -----------------------------------------------
-@dataclass(frozen=True)
-class StudyTable:
-    """The ``[study]`` table."""
-
-    seeds: int | tuple[int, ...] = param(
-        doc="repetitions: a count (seeds = 10 for 0..9) or a list (seeds = [0, 1])")
-    name: str = param("", doc="name of the study and its results (default: the file's stem)")
-    seed: int = param(0, doc="root seed of every random stream", ge=0)
-    data_dir: str = param("", doc="where benchmark tables and datasets are read, relative to "
-                          "the study file (default $NASBENCH_DATA, then the shipped tables)")
-
-    def check(self) -> None:
-        problems = Problems()
-        if self.name and not _NAME.match(self.name):
-            problems.add(ConfigError("name", f"{self.name!r} is not a usable name",
-                                     "Use letters, digits, '-', '_', '.'."))
-        if isinstance(self.seeds, int):
-            if self.seeds < 1:
-                problems.add(ConfigError("seeds", f"must be at least 1, got {self.seeds}",
-                                         "Give a count (seeds = 10) or a list (seeds = [0, 1])."))
-        elif not self.seeds:
-            problems.add(ConfigError("seeds", "expected a count or a non-empty list, got []",
-                                     "Give a count (seeds = 10) or a list (seeds = [0, 1])."))
-        else:
-            for i, s in enumerate(self.seeds):
-                if s < 0:
-                    problems.add(ConfigError(f"seeds[{i}]",
-                                             f"expected a non-negative integer, got {s!r}"))
-            if len(set(self.seeds)) != len(self.seeds):
-                problems.add(ConfigError("seeds", "lists a seed twice", "Remove the repeats."))
-        problems.raise_if_any()
-
-    def seed_list(self) -> tuple[int, ...]:
-        return tuple(range(self.seeds)) if isinstance(self.seeds, int) else self.seeds
-
-
-@dataclass(frozen=True)
-class BudgetTable:
-    """The ``[budget]`` table: what one run may spend, and how failures are retried."""
-
-    evaluations: int | None = param(None, doc="evaluations per run", ge=1)
-    cost: float | None = param(None, doc="seconds of evaluation cost per run", gt=0)
-    count_repeats: bool = param(False, doc="whether re-proposed architectures count towards "
-                                "evaluations")
-    max_proposals: int | None = param(None, doc="hard stop on proposals (default 20 x "
-                                      "evaluations)", ge=1)
-    retries: int | None = param(None, doc="attempts after a trial's process died before it is "
-                                "recorded failed (default 0)", ge=0)
-    trial_timeout: float | None = param(None, doc="seconds after which an evaluation is "
-                                        "stopped and recorded failed", gt=0)
-
-    def check(self) -> None:
-        if self.evaluations is None and self.cost is None:
-            raise ConfigError("", "sets no limit", "Set evaluations = N and/or cost = <seconds>.")
-
-
-@dataclass(frozen=True)
-class BaselineTable:
-    """The ``[baseline]`` table: the random-sampling baseline (Yang et al., ICLR 2020)."""
-
-    samples: int | None = param(None, doc="random architectures, one per seed (default: one "
-                                "per repetition seed)", ge=1)
-
-
-@dataclass(frozen=True)
-class ExecutionTable:
-    """The ``[execution]`` table: where runs execute. It never changes a study's results."""
-
-    scheduler: str | None = param(None, doc="address of an existing Dask scheduler, e.g. "
-                                  "tcp://HOST:PORT")
-    workers: int | None = param(None, doc="worker processes of a local cluster", ge=1)
-    numerics: str | None = param(None, doc="numerical kernels the workers use")
-
-
-@dataclass(frozen=True)
-class FinalTable:
-    """The ``[final]`` table, less its ``[final.evaluator]`` overrides."""
-
-    repeats: int = param(1, doc="evaluations per architecture, each with its own seed", ge=1)
 
 
 @dataclass(frozen=True)
@@ -277,47 +203,6 @@ class Study:
 def config_hash(resolved: Mapping[str, Any]) -> str:
     text = json.dumps(resolved, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def apply_overrides(raw: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
-    """A copy of a parsed config with ``KEY=VALUE`` overrides applied (``--set``).
-
-    ``KEY`` is a dotted path (``budget.evaluations``, ``strategies[0].population_size``,
-    ``evaluator.size.C``); ``VALUE`` is a TOML value (``2``, ``[0, 1]``, ``true``, ``"x"``),
-    read as a string when it is not one (``evaluator.dataset=cora``). The overridden study is
-    an ordinary study: its resolved config, and so its hash, say what ran.
-    """
-    out = copy.deepcopy(raw)
-    for item in overrides:
-        key, sep, text = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise ConfigError("", f"--set {item!r} is not KEY=VALUE",
-                              "Write e.g. --set budget.evaluations=5.")
-        try:
-            value = tomllib.loads(f"v = {text}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = text
-        node: Any = out
-        parts = re.findall(r"[^.\[\]]+|\[\d+\]", key)
-        for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            if part.startswith("["):
-                index = int(part[1:-1])
-                if not isinstance(node, list) or index >= len(node):
-                    raise ConfigError(key, f"--set names item {index}, and there is none",
-                                      "Count list items from 0.")
-                if last:
-                    node[index] = value
-                else:
-                    node = node[index]
-            elif not isinstance(node, dict):
-                raise ConfigError(key, f"--set goes into '{part}', which is not a table")
-            elif last:
-                node[part] = value
-            else:
-                node = node.setdefault(part, {})
-    return out
 
 
 def load_study(path: str | Path, plugins: Plugins, *, data_dir: Path | None = None,
@@ -444,7 +329,7 @@ def study_from_dict(
         study_p = _typed(StudyTable, _table(raw, "study", required=True), "study", problems)
     seeds: tuple[int, ...] = study_p.seed_list() if study_p else (0,)
     name = (study_p.name if study_p else "") or (source.stem if source else "study")
-    if not _NAME.match(name):
+    if not NAME.match(name):
         name = "study"  # only a derived name can get here; a written one was reported
     if data_dir is None:
         data_dir = _resolve_data_dir(study_p.data_dir if study_p else "", source)
