@@ -31,6 +31,7 @@ must cover them all. The comparison
 from __future__ import annotations
 
 import copy
+import difflib
 import re
 import shlex
 import sys
@@ -40,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nasbench.errors import ConfigError, UserError
+from nasbench.errors import ConfigError, Problems, UserError
 
 if TYPE_CHECKING:
     from nasbench.protocol import Study
@@ -91,15 +92,23 @@ def load_protocol_study(path: str | Path, plugins: Plugins, *, data_dir: Path | 
     if overrides:
         raw = apply_overrides(raw, overrides)
     variants = raw.pop("variants", {})
+    problems = Problems()  # every mistake at once: the base's, then each variant's
     if not isinstance(variants, Mapping) or not variants:
-        raise ConfigError("variants", "is missing or empty",
-                          "Add at least one [variants.NAME] table of protocol overrides.")
-    base = study_from_dict(raw, plugins, source=path, data_dir=data_dir)
-    _check_fixed_set(base)
+        problems.add(ConfigError("variants", "is missing or empty",
+                                 "Add at least one [variants.NAME] table of protocol overrides."))
+        variants = {}
+    base = None
+    with problems.check():
+        base = study_from_dict(raw, plugins, source=path, data_dir=data_dir)
+        _check_fixed_set(base)
+    problems.raise_if_any()
+    assert base is not None
     protocols = [Protocol(BASE, "the study as written", base)]
     for name, table in variants.items():
-        protocols.append(Protocol(name, *_variant(raw, name, table, base, plugins, path,
-                                                  data_dir)))
+        with problems.check():
+            protocols.append(Protocol(name, *_variant(raw, name, table, base, plugins, path,
+                                                      data_dir)))
+    problems.raise_if_any()
     return protocols
 
 
@@ -134,21 +143,28 @@ def _variant(raw: Mapping[str, Any], name: str, table: Any, base: Study, plugins
     if not isinstance(table, Mapping):
         raise ConfigError(where, f"must be a table, got {table!r}",
                           f"Write it as [variants.{name}].")
+    problems = Problems()
     for key in table:
         if key not in _VARIANT_KEYS:
-            raise ConfigError(f"{where}.{key}", "unknown key",
-                              f"Known keys: {', '.join(_VARIANT_KEYS)}.")
+            close = difflib.get_close_matches(str(key), _VARIANT_KEYS, n=1)
+            hint = f"Did you mean '{close[0]}'? " if close else ""
+            problems.add(ConfigError(f"{where}.{key}", "unknown key",
+                                     f"{hint}Known keys: {', '.join(_VARIANT_KEYS)}."))
     overrides = table.get("evaluator", {})
     if not isinstance(overrides, Mapping):
-        raise ConfigError(f"{where}.evaluator", f"must be a table, got {overrides!r}")
+        problems.add(ConfigError(f"{where}.evaluator", f"must be a table, got {overrides!r}",
+                                 f"Write it as [variants.{name}.evaluator] or an inline table."))
+        overrides = {}
     for key in ("name", "dataset", "search_metric", "report_metrics"):
         if key in overrides:
-            raise ConfigError(f"{where}.evaluator.{key}", "is the base study's: every protocol "
-                              "measures the same metrics on the same data", "Remove it.")
+            problems.add(ConfigError(f"{where}.evaluator.{key}", "is the base study's: every "
+                                     "protocol measures the same metrics on the same data",
+                                     "Remove it."))
+    problems.raise_if_any()
     variant = copy.deepcopy(dict(raw))
     variant["evaluator"] = _merged(variant["evaluator"], overrides)
     variant["study"] = {**variant["study"], "name": f"{base.name}-{name}",
-                        "seeds": list(table.get("seeds", base.seeds[:1]))}
+                        "seeds": table.get("seeds", list(base.seeds[:1]))}
     try:
         study = study_from_dict(variant, plugins, source=path, data_dir=data_dir)
     except ConfigError as err:

@@ -97,6 +97,10 @@ def test_every_protocol_trains_the_same_cells_and_the_report_compares_them(
      "variants.other.evaluator.epoch: unknown parameter. Did you mean 'epochs'"),
     (STUDY + "[variants.base]\nevaluator = { epochs = 3 }\n",
      "variants.base: 'base' is not a usable variant name"),
+    (STUDY + '[variants.other]\nsumary = 1\n[variants.more]\nevaluator = 3\n',
+     "the config has 2 problems:\n  - variants.other.sumary: unknown key. Did you mean "
+     "'summary'?"),
+    (STUDY + '[variants.other]\nseeds = "x"\n', "variants.other.study.seeds: expected"),
     (STUDY.replace("sample = 4", "sample = 2") + VARIANTS,
      "strategies[0].sample: fixed_set proposes 2 architecture(s), and protocols are compared by "
      "rank correlations, which need at least 3"),
