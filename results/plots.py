@@ -172,8 +172,8 @@ def interval_figure(labels: Sequence[str], estimates: Sequence[Estimate], title:
     values = np.array([e.value for e in estimates])
     err = np.array([[e.value - e.low for e in estimates], [e.high - e.value for e in estimates]])
     # A percentile bootstrap interval need not contain its point estimate (a skewed statistic
-    # on a few points): draw such a bar from the interval's near end to the point, never a
-    # negative length.
+    # on a few points). The side that would be negative gets no length, so the bar reaches
+    # from the point to the interval's farther end and covers the whole interval.
     err = np.clip(np.nan_to_num(err), 0.0, None)
     ax.errorbar(values, y, xerr=err, fmt="o", color=color(0), ms=4, capsize=2)
     if reference is not None:
