@@ -20,7 +20,7 @@ How proxies are used. A study has one evaluator, and every metric of this one is
 * as scorings of a correlation study, a proxy is compared with ground truth on the same
   architectures: ``results:<dir>:<dataset>/<proxy>`` against a benchmark column, or the
   validation over the 725 NAS-Bench-201 cells of NAS-Bench-Suite-Zero
-  (``nasbench zero-cost validate``, :mod:`nasbench.evaluators.zero_cost_validation`).
+  (``nasbench zero-cost validate``, :mod:`nasbench.zero_cost_validation`).
 
 Reproducibility: the same architecture, parameters, seed, device and thread count give the
 same scores; initial weights and the minibatch come from the evaluation seed inside a forked

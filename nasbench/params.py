@@ -22,7 +22,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Literal, Union, get_args, get_origin
 
-from nasbench.errors import ConfigError
+from nasbench.errors import ConfigError, Problems
 
 _MISSING = dataclasses.MISSING
 
@@ -123,7 +123,10 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
                 return _convert(value, arg, key)
             except ConfigError as err:
                 errors.append(err)
-        raise ConfigError(key, f"expected {_type_name(tp)}, got {value!r}")
+        if len(errors) == 1:  # an optional value: its one type says it best
+            raise errors[0]
+        alternatives = " | ".join(_type_name(a) for a in args if a is not type(None))
+        raise ConfigError(key, f"expected {alternatives}, got {value!r}")
     if origin is Literal:
         choices = get_args(tp)
         if value in choices and type(value) in {type(c) for c in choices}:
@@ -181,7 +184,10 @@ def _check_bounds(value: Any, meta: Mapping[str, Any], key: str) -> None:
         ):
             limit = meta.get(bound)
             if limit is not None and not ok(v, limit):
-                raise ConfigError(key, f"{v!r} is out of range: it must be {word} {limit}")
+                kind = ""
+                if isinstance(v, int) and bound == "ge" and limit in (0, 1):
+                    kind = " (a positive integer)" if limit == 1 else " (a non-negative integer)"
+                raise ConfigError(key, f"{v!r} is out of range: it must be {word} {limit}{kind}")
 
 
 def fields_of(params_cls: type) -> list[dataclasses.Field[Any]]:
@@ -189,12 +195,15 @@ def fields_of(params_cls: type) -> list[dataclasses.Field[Any]]:
     return list(dataclasses.fields(params_cls))
 
 
-def build_params(params_cls: type, raw: Mapping[str, Any], prefix: str = "") -> Any:
+def build_params(params_cls: type, raw: Mapping[str, Any], prefix: str = "", *,
+                 noun: str = "parameter", also_known: tuple[str, ...] = ()) -> Any:
     """Build a params dataclass from a user's table, checking every key.
 
     Raises:
         ConfigError: naming ``prefix.key`` for unknown keys, wrong types, values out of range,
-            missing required keys, and anything the class's own ``check()`` refuses.
+            missing required keys (all of them, in one error), and anything the class's own
+            ``check()`` refuses. ``noun`` names the keys in messages ("parameter" of a plugin,
+            "key" of a study table); ``also_known`` lists keys the caller handles itself.
     """
     hints = typing.get_type_hints(params_cls)
     fields = {f.name: f for f in fields_of(params_cls)}
@@ -202,32 +211,59 @@ def build_params(params_cls: type, raw: Mapping[str, Any], prefix: str = "") -> 
     def where(name: str) -> str:
         return f"{prefix}.{name}" if prefix else name
 
+    problems = Problems()
     for name in raw:
         if name not in fields:
-            close = difflib.get_close_matches(name, list(fields), n=1)
+            names = [*fields, *also_known]
+            close = difflib.get_close_matches(str(name), names, n=1)
             hint = f"Did you mean '{close[0]}'? " if close else ""
-            known = ", ".join(fields) if fields else "none"
-            raise ConfigError(
-                where(name), "unknown parameter", f"{hint}Known parameters: {known}."
-            )
+            known = ", ".join(names) if names else "none"
+            problems.add(ConfigError(
+                where(name), f"unknown {noun}", f"{hint}Known {noun}s: {known}."
+            ))
     values: dict[str, Any] = {}
     for name, f in fields.items():
         if name in raw:
-            value = _convert(raw[name], hints[name], where(name))
-            _check_bounds(value, f.metadata, where(name))
-            values[name] = value
+            with problems.check():
+                value = _convert(raw[name], hints[name], where(name))
+                _check_bounds(value, f.metadata, where(name))
+                values[name] = value
         elif f.default is _MISSING and f.default_factory is _MISSING:  # type: ignore[misc]
-            raise ConfigError(
+            problems.add(ConfigError(
                 where(name), "is required", f"Set it: {f.metadata.get('doc', '')}".rstrip(": ")
-            )
-    instance = params_cls(**values)
-    check = getattr(instance, "check", None)
-    if check is not None:
+            ))
+    if problems:
+        # The class's own checks still speak for the keys given correctly, when it can be built
+        # without the wrong ones; what they say about the others would be about defaults.
+        failed = {e.key for err in problems.errors for e in err.problems}
         try:
-            check()
-        except ConfigError as err:
-            raise err.under(prefix) if prefix else err from None
+            partial = params_cls(**values)
+        except Exception:  # a required key is wrong, or the class refuses the mix
+            partial = None
+        if partial is not None:
+            for err in _check_errors(partial, prefix):
+                given = [n for n in raw if n in values and where(n) not in failed]
+                if any(e.key == where(n) or e.key.startswith((f"{where(n)}.", f"{where(n)}["))
+                       for e in err.problems for n in given):
+                    problems.add(err)
+        problems.raise_if_any()
+    instance = params_cls(**values)
+    errors = _check_errors(instance, prefix)
+    if errors:
+        raise ConfigError.combine(errors)
     return instance
+
+
+def _check_errors(instance: Any, prefix: str) -> list[ConfigError]:
+    """What the params class's own ``check()`` refuses, with keys under ``prefix``."""
+    check = getattr(instance, "check", None)
+    if check is None:
+        return []
+    try:
+        check()
+    except ConfigError as err:
+        return [err.under(prefix) if prefix else err]
+    return []
 
 
 def params_to_dict(params: Any) -> dict[str, Any]:

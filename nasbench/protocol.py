@@ -2,8 +2,11 @@
 
 A study is one space, one evaluator (its dataset, search metric and report metrics), a list of
 strategies with their hyper-parameters, the seeds, and the budget of each run. ``load_study``
-parses and checks every key against the installed plugins and turns each mistake into a
-:class:`~nasbench.errors.ConfigError` naming the key, the problem and the fix. The resolved
+parses and checks every key against the installed plugins: the tables are typed parameter
+classes (:mod:`nasbench.params`), as plugins' parameters are, and every mistake found is
+reported at once in one :class:`~nasbench.errors.ConfigError`, each naming the key, the problem
+and the fix. A check that depends on an earlier one (the metrics of an unknown dataset) is
+skipped when that one failed, so one mistake gives one message. The resolved
 study (every default filled in) is what the harness runs, what ``manifest.json`` records and
 what the config hash is computed over.
 
@@ -28,6 +31,12 @@ Config layout::
     [budget]
     evaluations = 100          # and/or cost = <seconds>
     count_repeats = false
+    # retries = 0              # attempts after a trial's process died (int >= 0)
+    # trial_timeout = 600.0    # seconds before an evaluation is stopped and recorded failed
+
+    [execution]                # optional: where runs execute; never changes results
+    # scheduler = "tcp://HOST:PORT"   # an existing Dask cluster
+    # workers = 2              # a local cluster of N workers
 
     [baseline]                 # random sampling (Yang et al.)
     samples = 100              # default: one per seed
@@ -56,22 +65,31 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nasbench.api import Budget, Evaluator, MetricInfo, SearchSpace, Strategy, qualify
-from nasbench.errors import ConfigError, DataNotFoundError, available
+from nasbench.errors import ConfigError, DataNotFoundError, Problems, available
 from nasbench.params import build_params, params_to_dict
 from nasbench.registry import Plugins
+from nasbench.study_tables import (
+    NAME,
+    BaselineTable,
+    BudgetTable,
+    ExecutionTable,
+    FinalTable,
+    StudyTable,
+    apply_overrides,
+)
 
 BASELINE_LABEL = "random_sampling"
 """Label of the random-sampling baseline's rows."""
 
 _LABEL = re.compile(r"^[a-z][a-z0-9_]*$")
 _SECTIONS = ("study", "space", "evaluator", "budget", "baseline", "final", "strategies",
-             "supernet")
+             "supernet", "execution")
 _EVALUATOR_KEYS = ("name", "dataset", "search_metric", "report_metrics")
 
 
@@ -143,6 +161,12 @@ class Study:
     """The final protocol, when the study declares one."""
     supernet: SupernetSpec | None = None
     """The supernet protocol, when a strategy trains a supernet (capability ``supernet``)."""
+    execution: ExecutionTable = field(default_factory=ExecutionTable)
+    """Where runs execute (``[execution]``); not part of the config hash."""
+    retries: int = 0
+    """Attempts after a trial's process died before it is recorded failed."""
+    trial_timeout: float | None = None
+    """Seconds after which an evaluation is stopped and recorded failed."""
 
     @property
     def config_hash(self) -> str:
@@ -181,8 +205,17 @@ def config_hash(resolved: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def load_study(path: str | Path, plugins: Plugins) -> Study:
-    """Read and validate a study config file."""
+def load_study(path: str | Path, plugins: Plugins, *, data_dir: Path | None = None,
+               overrides: Sequence[str] = ()) -> Study:
+    """Read and validate a study config file.
+
+    Args:
+        path: the TOML file.
+        plugins: the installed plugins the study's names are checked against.
+        data_dir: where data is read, overriding the file's ``data_dir`` (``--data-dir``).
+        overrides: ``KEY=VALUE`` changes applied before validation (``--set``, see
+            :func:`apply_overrides`).
+    """
     path = Path(path)
     try:
         text = path.read_text()
@@ -190,15 +223,18 @@ def load_study(path: str | Path, plugins: Plugins) -> Study:
         raise ConfigError(
             "", f"study file {str(path)!r} does not exist", "Check the path."
         ) from None
-    except OSError as err:
-        raise ConfigError("", f"cannot read study file {str(path)!r}: {err.strerror}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        reason = getattr(err, "strerror", None) or str(err)
+        raise ConfigError("", f"cannot read study file {str(path)!r}: {reason}") from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(
             "", f"{path} is not valid TOML: {err}", "Fix the syntax at the line it names."
         ) from None
-    return study_from_dict(raw, plugins, source=path)
+    if overrides:
+        raw = apply_overrides(raw, overrides)
+    return study_from_dict(raw, plugins, source=path, data_dir=data_dir)
 
 
 def _table(raw: Mapping[str, Any], key: str, *, required: bool) -> dict[str, Any]:
@@ -216,54 +252,30 @@ def _table(raw: Mapping[str, Any], key: str, *, required: bool) -> dict[str, Any
 
 def _plugin_name(table: Mapping[str, Any], key: str) -> str:
     name = table.get("name")
-    if not isinstance(name, str) or not name:
+    if name is None or name == "":
         raise ConfigError(f"{key}.name", "is missing", "Name a plugin; see 'nasbench list'.")
+    if not isinstance(name, str):
+        raise ConfigError(f"{key}.name", f"expected a plugin name, got {name!r}",
+                          "Name a plugin; see 'nasbench list'.")
     return name
 
 
-def _resolve_data_dir(value: Any, source: Path | None) -> Path | None:
-    if value is None:
+def _resolve_data_dir(value: str, source: Path | None) -> Path | None:
+    if not value:
         env = os.environ.get("NASBENCH_DATA")
         return Path(env).expanduser() if env else None
-    if not isinstance(value, str):
-        raise ConfigError("study.data_dir", f"expected a path string, got {value!r}")
     p = Path(value).expanduser()
     if not p.is_absolute() and source is not None:
         p = source.parent / p
     return p
 
 
-def _seeds(study: Mapping[str, Any]) -> tuple[int, ...]:
-    value = study.get("seeds")
-    if value is None:
-        raise ConfigError(
-            "study.seeds", "is missing", "Give a count (seeds = 10) or a list (seeds = [0, 1])."
-        )
-    if isinstance(value, bool):
-        raise ConfigError("study.seeds", f"expected a count or a list, got {value!r}")
-    if isinstance(value, int):
-        if value < 1:
-            raise ConfigError("study.seeds", f"must be at least 1, got {value}")
-        return tuple(range(value))
-    if isinstance(value, list) and value:
-        for i, s in enumerate(value):
-            if not isinstance(s, int) or isinstance(s, bool) or s < 0:
-                raise ConfigError(
-                    f"study.seeds[{i}]", f"expected a non-negative integer, got {s!r}"
-                )
-        if len(set(value)) != len(value):
-            raise ConfigError("study.seeds", "lists a seed twice", "Remove the repeats.")
-        return tuple(value)
-    raise ConfigError(
-        "study.seeds", f"expected a count or a non-empty list, got {value!r}"
-    )
-
-
 def _metric(
     name: Any, key: str, dataset: str, metrics: Mapping[str, MetricInfo]
 ) -> tuple[str, MetricInfo]:
     if not isinstance(name, str) or not name:
-        raise ConfigError(key, f"expected a metric name, got {name!r}")
+        raise ConfigError(key, f"expected a metric name, got {name!r}",
+                          f"Available: {available(metrics)}.")
     q = qualify(name, dataset)
     if q not in metrics:
         close = difflib.get_close_matches(q, list(metrics), n=1)
@@ -276,178 +288,155 @@ def _metric(
     return q, metrics[q]
 
 
+def _typed(cls: type, table: Mapping[str, Any], prefix: str, problems: Problems) -> Any:
+    """``cls`` built from ``table`` (see :func:`~nasbench.params.build_params`), or ``None``
+    with the mistakes added to ``problems``."""
+    try:
+        return build_params(cls, table, prefix, noun="key")
+    except ConfigError as err:
+        problems.add(err)
+        return None
+
+
 def study_from_dict(
-    raw: Mapping[str, Any], plugins: Plugins, *, source: Path | None = None
+    raw: Mapping[str, Any], plugins: Plugins, *, source: Path | None = None,
+    data_dir: Path | None = None,
 ) -> Study:
-    """Validate a parsed config (see the module docstring for its layout)."""
+    """Validate a parsed config (see the module docstring for its layout).
+
+    Args:
+        raw: the parsed TOML.
+        plugins: the installed plugins.
+        source: the file it came from (relative ``data_dir`` is relative to it).
+        data_dir: overrides ``[study] data_dir`` (``--data-dir``).
+
+    Raises:
+        ConfigError: carrying every mistake found, each with its key, problem and fix.
+    """
+    problems = Problems()
+    misspelt = set()  # sections a misspelt one stands for: "missing" would say it twice
     for key in raw:
         if key not in _SECTIONS:
             close = difflib.get_close_matches(key, _SECTIONS, n=1)
             hint = f"Did you mean [{close[0]}]? " if close else ""
-            raise ConfigError(key, "is not a section of a study", f"{hint}Sections: "
-                              f"{', '.join(_SECTIONS)}.")
-    study_t = _table(raw, "study", required=True)
-    known = {"name", "seed", "seeds", "data_dir"}
-    for key in study_t:
-        if key not in known:
-            raise ConfigError(f"study.{key}", "unknown key", f"Known keys: {available(known)}.")
-    name = study_t.get("name") or (source.stem if source else "study")
-    if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", name):
-        raise ConfigError(
-            "study.name", f"{name!r} is not a usable name", "Use letters, digits, '-', '_', '.'."
-        )
-    root_seed = study_t.get("seed", 0)
-    if not isinstance(root_seed, int) or isinstance(root_seed, bool) or root_seed < 0:
-        raise ConfigError("study.seed", f"expected a non-negative integer, got {root_seed!r}")
-    seeds = _seeds(study_t)
-    data_dir = _resolve_data_dir(study_t.get("data_dir"), source)
+            misspelt.update(close)
+            problems.add(ConfigError(key, "is not a section of a study",
+                                     f"{hint}Sections: {', '.join(_SECTIONS)}."))
+
+    # -- study ---------------------------------------------------------------------------------
+    study_p: StudyTable | None = None
+    with problems.check():
+        study_p = _typed(StudyTable, _table(raw, "study", required=True), "study", problems)
+    seeds: tuple[int, ...] = study_p.seed_list() if study_p else (0,)
+    name = (study_p.name if study_p else "") or (source.stem if source else "study")
+    if not NAME.match(name):
+        name = "study"  # only a derived name can get here; a written one was reported
+    if data_dir is None:
+        data_dir = _resolve_data_dir(study_p.data_dir if study_p else "", source)
 
     # -- space ---------------------------------------------------------------------------------
-    space_t = _table(raw, "space", required=True)
-    space_name = _plugin_name(space_t, "space")
-    space_cls = plugins.spaces.get(space_name, "space.name")
-    expand = getattr(space_cls, "expand_table", None)
-    if expand is not None:  # a space declared as data reads the file its table names
-        space_t = expand(space_t, source)
-    space_params = build_params(
-        space_cls.Params, {k: v for k, v in space_t.items() if k != "name"}, "space"
-    )
-    space = space_cls(space_params)
+    space: SearchSpace | None = None
+    space_name = space_params = None
+    with problems.check():
+        space_t = _table(raw, "space", required=True)
+        space_name = _plugin_name(space_t, "space")
+        space_cls = plugins.spaces.get(space_name, "space.name")
+        expand = getattr(space_cls, "expand_table", None)
+        if expand is not None:  # a space declared as data reads the file its table names
+            space_t = expand(space_t, source)
+        space_params = build_params(
+            space_cls.Params, {k: v for k, v in space_t.items() if k != "name"}, "space"
+        )
+        space = space_cls(space_params)
 
     # -- evaluator -----------------------------------------------------------------------------
-    ev_t = _table(raw, "evaluator", required=True)
-    ev_name = _plugin_name(ev_t, "evaluator")
-    ev_cls = plugins.evaluators.get(ev_name, "evaluator.name")
-    ev_params = build_params(
-        ev_cls.Params, {k: v for k, v in ev_t.items() if k not in _EVALUATOR_KEYS}, "evaluator"
-    )
-    evaluator = ev_cls(ev_params)
-    evaluator.bind_plugins(plugins)
-    dataset = ev_t.get("dataset")
-    try:
-        # check() first: it may pick a benchmark, and with it the datasets on offer.
-        evaluator.check(space, dataset if isinstance(dataset, str) else "", data_dir)
-    except DataNotFoundError as err:
-        raise ConfigError("evaluator", str(err)) from None
-    offered = evaluator.datasets()
-    if dataset is None:
-        if not offered:
-            raise ConfigError("evaluator.dataset", "is missing", "Name the dataset to use.")
-        dataset = offered[0]
-    if not isinstance(dataset, str):
-        raise ConfigError("evaluator.dataset", f"expected a string, got {dataset!r}")
-    if offered and dataset not in offered:
-        raise ConfigError(
-            "evaluator.dataset",
-            f"'{evaluator.name}' cannot evaluate on '{dataset}'",
-            f"Available: {available(offered)}.",
+    evaluator: Evaluator | None = None
+    ev_t: dict[str, Any] = {}
+    ev_name = ev_params = dataset = None
+    with problems.check():
+        ev_t = _table(raw, "evaluator", required=True)
+        ev_name = _plugin_name(ev_t, "evaluator")
+        ev_cls = plugins.evaluators.get(ev_name, "evaluator.name")
+        ev_params = build_params(
+            ev_cls.Params, {k: v for k, v in ev_t.items() if k not in _EVALUATOR_KEYS},
+            "evaluator",
         )
-    metrics = evaluator.metrics(dataset)
-    search_metric, search_info = _metric(
-        ev_t.get("search_metric"), "evaluator.search_metric", dataset, metrics
-    )
-    if search_info.split == "test":
-        raise ConfigError(
-            "evaluator.search_metric",
-            f"'{search_metric}' is measured on test data, and selecting on test data "
-            "overstates every strategy",
-            "Search on a validation metric; put test metrics in report_metrics.",
-        )
-    reports = ev_t.get("report_metrics")
-    if reports is None:
-        reports = [m for m, info in metrics.items()
-                   if info.split == "test" and m.startswith(f"{dataset}/")]
-        if not reports:
-            raise ConfigError(
-                "evaluator.report_metrics", f"is missing, and '{evaluator.name}' has no test "
-                "metrics to report by default", f"List the metrics to report; available: "
-                f"{available(metrics)}.",
-            )
-    if not isinstance(reports, list) or not reports:
-        raise ConfigError(
-            "evaluator.report_metrics", f"expected a non-empty list of metrics, got {reports!r}"
-        )
-    report_metrics = tuple(
-        dict.fromkeys(
-            _metric(m, f"evaluator.report_metrics[{i}]", dataset, metrics)[0]
-            for i, m in enumerate(reports)
-        )
-    )
+        evaluator = ev_cls(ev_params)
+        evaluator.bind_plugins(plugins)
+    metrics: Mapping[str, MetricInfo] = {}
+    search_metric = search_info = None
+    report_metrics: tuple[str, ...] = ()
+    if evaluator is not None and space is not None:
+        with problems.check():
+            dataset = _dataset(evaluator, space, ev_t.get("dataset"), data_dir)
+            metrics = evaluator.metrics(dataset)
+        if dataset is not None:
+            with problems.check():
+                search_metric, search_info = _search_metric(ev_t, dataset, metrics)
+            with problems.check():
+                report_metrics = _report_metrics(ev_t, evaluator, dataset, metrics)
 
-    # -- budget --------------------------------------------------------------------------------
-    budget_t = _table(raw, "budget", required=True)
-    budget = _budget(budget_t, evaluator)
-
-    # -- baseline ------------------------------------------------------------------------------
-    base_t = _table(raw, "baseline", required=False)
-    for key in base_t:
-        if key != "samples":
-            raise ConfigError(f"baseline.{key}", "unknown key", "Known keys: samples.")
-    samples = base_t.get("samples")
-    if samples is None:
-        baseline_seeds = seeds
-    elif isinstance(samples, int) and not isinstance(samples, bool) and samples >= 1:
-        baseline_seeds = tuple(range(samples))
-    else:
-        raise ConfigError("baseline.samples", f"expected a positive integer, got {samples!r}")
+    # -- budget, baseline, execution -----------------------------------------------------------
+    budget_p: BudgetTable | None = None
+    with problems.check():
+        budget_p = _typed(BudgetTable, _table(raw, "budget", required=True), "budget", problems)
+    if budget_p is not None and budget_p.cost is not None and evaluator is not None \
+            and "cost" not in evaluator.capabilities:
+        problems.add(ConfigError("budget.cost",
+                                 f"evaluator '{evaluator.name}' does not know what evaluations "
+                                 "cost", "Budget by evaluations instead."))
+    base_p: BaselineTable | None = None
+    with problems.check():
+        base_p = _typed(BaselineTable, _table(raw, "baseline", required=False), "baseline",
+                        problems)
+    baseline_seeds = seeds if base_p is None or base_p.samples is None \
+        else tuple(range(base_p.samples))
+    execution: ExecutionTable | None = None
+    with problems.check():
+        execution = _typed(ExecutionTable, _table(raw, "execution", required=False),
+                           "execution", problems)
 
     # -- final protocol ------------------------------------------------------------------------
-    final = _final(raw, plugins, space, ev_name, ev_t, dataset, data_dir,
-                   {m: metrics[m] for m in (search_metric, *report_metrics)})
+    final = None
+    if space is not None and evaluator is not None and search_metric is not None \
+            and report_metrics:
+        with problems.check():
+            final = _final(raw, plugins, space, ev_name, ev_t, dataset, data_dir,
+                           {m: metrics[m] for m in (search_metric, *report_metrics)})
+    elif "final" in raw:
+        with problems.check():  # at least its own keys
+            _final_table(raw)
 
     # -- strategies ----------------------------------------------------------------------------
-    strategies_raw = raw.get("strategies")
-    if not isinstance(strategies_raw, list) or not strategies_raw:
-        raise ConfigError(
-            "strategies", "is missing or empty", "Add at least one [[strategies]] table."
-        )
-    strategies = []
-    labels: set[str] = set()
-    for i, st in enumerate(strategies_raw):
-        key = f"strategies[{i}]"
-        if not isinstance(st, Mapping):
-            raise ConfigError(key, f"must be a table, got {st!r}", "Write it as [[strategies]].")
-        st_name = _plugin_name(st, key)
-        st_cls = plugins.strategies.get(st_name, f"{key}.name")
-        label = st.get("label", st_name)
-        if not isinstance(label, str) or not _LABEL.match(label):
-            raise ConfigError(f"{key}.label", f"{label!r} is not a lower_snake label")
-        if label == BASELINE_LABEL:
-            raise ConfigError(
-                f"{key}.label", f"'{BASELINE_LABEL}' is reserved for the baseline's rows",
-                "Choose another label.",
-            )
-        if label in labels:
-            raise ConfigError(
-                f"{key}.label", f"'{label}' is used by two strategies",
-                "Give each a distinct label = \"...\".",
-            )
-        labels.add(label)
-        params = build_params(
-            st_cls.Params, {k: v for k, v in st.items() if k not in ("name", "label")}, key
-        )
-        missing = set(st_cls.requires) - set(space.capabilities)
-        if missing:
-            raise ConfigError(
-                f"{key}.name",
-                f"strategy '{st_name}' needs a space with {', '.join(sorted(missing))}, and "
-                f"space '{space_name}' has none",
-                "Choose another strategy or space (see 'nasbench list').",
-            )
-        if st_cls.requires_fidelities and len(evaluator.fidelities()) < 2:
-            raise ConfigError(
-                f"{key}.name",
-                f"strategy '{st_name}' needs an evaluator with several fidelities, and "
-                f"'{ev_name}' offers {list(evaluator.fidelities()) or 'one'}",
-                "Choose a single-fidelity strategy or a multi-fidelity evaluator.",
-            )
-        strategies.append(StrategySpec(st_name, params, label))
-    one_shot = [s.name for s in strategies
-                if "supernet" in plugins.strategies.get(s.name).requires]
-    supernet = _supernet(raw, plugins, space, ev_t, dataset, data_dir, one_shot)
+    strategies = _strategies(raw, plugins, space, space_name, evaluator, ev_name, problems)
+    supernet = None
+    if space is not None and dataset is not None and strategies is not None:
+        one_shot = [s.name for s in strategies
+                    if "supernet" in plugins.strategies.get(s.name).requires]
+        with problems.check():
+            supernet = _supernet(raw, plugins, space, ev_t, dataset, data_dir, one_shot)
+    elif isinstance(raw.get("supernet"), Mapping):
+        # its own keys at least; what it inherits from [evaluator] cannot be known yet
+        from nasbench.supernet.protocol import SupernetProtocol
 
+        with problems.check():
+            build_params(SupernetProtocol, {k: v for k, v in raw["supernet"].items()
+                                            if k != "dataset"}, "supernet")
+
+    problems.errors = [e for e in problems.errors
+                       if not (e.key in misspelt and e.problem == "is missing")]
+    problems.raise_if_any()
+    assert study_p is not None and budget_p is not None and strategies is not None
+    assert space_name is not None and ev_name is not None and dataset is not None
+    assert search_metric is not None and search_info is not None and execution is not None
+    evaluations = budget_p.evaluations
+    max_proposals = budget_p.max_proposals
+    if max_proposals is None:
+        max_proposals = 20 * evaluations if evaluations else 100_000
+    budget = Budget(evaluations=evaluations, cost=budget_p.cost,
+                    count_repeats=budget_p.count_repeats, max_proposals=max_proposals)
     resolved = {
-        "study": {"name": name, "seed": root_seed, "seeds": list(seeds)},
+        "study": {"name": name, "seed": study_p.seed, "seeds": list(seeds)},
         "space": {"name": space_name, **params_to_dict(space_params)},
         "evaluator": {
             "name": ev_name,
@@ -467,6 +456,10 @@ def study_from_dict(
             {"name": s.name, "label": s.label, **params_to_dict(s.params)} for s in strategies
         ],
     }
+    # Set only when given, so that the hash of every study written before they existed holds.
+    for key in ("retries", "trial_timeout"):
+        if getattr(budget_p, key) is not None:
+            resolved["budget"][key] = getattr(budget_p, key)
     if supernet is not None:
         resolved["supernet"] = {"dataset": supernet.dataset, **params_to_dict(supernet.params)}
     if final is not None:
@@ -477,7 +470,7 @@ def study_from_dict(
         }
     return Study(
         name=name,
-        root_seed=root_seed,
+        root_seed=study_p.seed,
         seeds=seeds,
         space=PluginSpec(space_name, space_params),
         evaluator=PluginSpec(ev_name, ev_params),
@@ -494,7 +487,168 @@ def study_from_dict(
         source=source,
         final=final,
         supernet=supernet,
+        execution=execution,
+        retries=budget_p.retries or 0,
+        trial_timeout=budget_p.trial_timeout,
     )
+
+
+def _dataset(evaluator: Evaluator, space: SearchSpace, dataset: Any,
+             data_dir: Path | None) -> str:
+    """The study's dataset: ``[evaluator] dataset``, checked against what the evaluator
+    offers for ``space`` (its first when none is named)."""
+    if dataset is not None and not isinstance(dataset, str):
+        raise ConfigError("evaluator.dataset", f"expected a string, got {dataset!r}",
+                          "Name a dataset; see 'nasbench list'.")
+    try:
+        # check() first: it may pick a benchmark, and with it the datasets on offer.
+        evaluator.check(space, dataset or "", data_dir)
+    except DataNotFoundError as err:
+        raise ConfigError("evaluator", str(err)) from None
+    offered = evaluator.datasets()
+    if dataset is None:
+        if not offered:
+            raise ConfigError("evaluator.dataset", "is missing", "Name the dataset to use.")
+        return offered[0]
+    if offered and dataset not in offered:
+        close = difflib.get_close_matches(dataset, list(offered), n=1)
+        hint = f"Did you mean '{close[0]}'? " if close else ""
+        raise ConfigError(
+            "evaluator.dataset",
+            f"'{evaluator.name}' cannot evaluate on '{dataset}'",
+            f"{hint}Available: {available(offered)}.",
+        )
+    return dataset
+
+
+def _search_metric(ev_t: Mapping[str, Any], dataset: str,
+                   metrics: Mapping[str, MetricInfo]) -> tuple[str, MetricInfo]:
+    search_metric, search_info = _metric(
+        ev_t.get("search_metric"), "evaluator.search_metric", dataset, metrics
+    )
+    if search_info.split == "test":
+        raise ConfigError(
+            "evaluator.search_metric",
+            f"'{search_metric}' is measured on test data, and selecting on test data "
+            "overstates every strategy",
+            "Search on a validation metric; put test metrics in report_metrics.",
+        )
+    return search_metric, search_info
+
+
+def _report_metrics(ev_t: Mapping[str, Any], evaluator: Evaluator, dataset: str,
+                    metrics: Mapping[str, MetricInfo]) -> tuple[str, ...]:
+    reports = ev_t.get("report_metrics")
+    if reports is None:
+        reports = [m for m, info in metrics.items()
+                   if info.split == "test" and m.startswith(f"{dataset}/")]
+        if not reports:
+            raise ConfigError(
+                "evaluator.report_metrics", f"is missing, and '{evaluator.name}' has no test "
+                "metrics to report by default", f"List the metrics to report; available: "
+                f"{available(metrics)}.",
+            )
+    if not isinstance(reports, list) or not reports:
+        raise ConfigError(
+            "evaluator.report_metrics", f"expected a non-empty list of metrics, got {reports!r}",
+            f"Available: {available(metrics)}.",
+        )
+    problems = Problems()
+    out = []
+    for i, m in enumerate(reports):
+        with problems.check():
+            out.append(_metric(m, f"evaluator.report_metrics[{i}]", dataset, metrics)[0])
+    problems.raise_if_any()
+    return tuple(dict.fromkeys(out))
+
+
+def _strategies(raw: Mapping[str, Any], plugins: Plugins, space: SearchSpace | None,
+                space_name: str | None, evaluator: Evaluator | None, ev_name: str | None,
+                problems: Problems) -> list[StrategySpec] | None:
+    """The ``[[strategies]]`` tables, each checked on its own; ``None`` if any is wrong."""
+    strategies_raw = raw.get("strategies")
+    if not isinstance(strategies_raw, list) or not strategies_raw:
+        problems.add(ConfigError(
+            "strategies", "is missing or empty", "Add at least one [[strategies]] table."
+        ))
+        return None
+    strategies: list[StrategySpec] = []
+    labels: set[str] = set()
+    ok = True
+    for i, st in enumerate(strategies_raw):
+        key = f"strategies[{i}]"
+        before = len(problems.errors)
+        with problems.check():
+            if not isinstance(st, Mapping):
+                raise ConfigError(key, f"must be a table, got {st!r}",
+                                  "Write it as [[strategies]].")
+            st_name = _plugin_name(st, key)
+            label = st.get("label", st_name)
+            if not isinstance(label, str) or not _LABEL.match(label):
+                problems.add(ConfigError(f"{key}.label", f"{label!r} is not a lower_snake label",
+                                         "Use lower-case letters, digits and '_'."))
+            elif label == BASELINE_LABEL:
+                problems.add(ConfigError(
+                    f"{key}.label", f"'{BASELINE_LABEL}' is reserved for the baseline's rows",
+                    "Choose another label.",
+                ))
+            elif label in labels:
+                problems.add(ConfigError(
+                    f"{key}.label", f"'{label}' is used by two strategies",
+                    "Give each a distinct label = \"...\".",
+                ))
+            else:
+                labels.add(label)
+            st_cls = plugins.strategies.get(st_name, f"{key}.name")
+            with problems.check():
+                params = build_params(
+                    st_cls.Params, {k: v for k, v in st.items() if k not in ("name", "label")},
+                    key,
+                )
+                strategies.append(StrategySpec(st_name, params, label))
+            missing = set(st_cls.requires) - set(space.capabilities) if space else set()
+            if missing:
+                problems.add(ConfigError(
+                    f"{key}.name",
+                    f"strategy '{st_name}' needs a space with {', '.join(sorted(missing))}, and "
+                    f"space '{space_name}' has none",
+                    "Choose another strategy or space (see 'nasbench list').",
+                ))
+            if evaluator is not None and st_cls.requires_fidelities \
+                    and len(evaluator.fidelities()) < 2:
+                problems.add(ConfigError(
+                    f"{key}.name",
+                    f"strategy '{st_name}' needs an evaluator with several fidelities, and "
+                    f"'{ev_name}' offers {list(evaluator.fidelities()) or 'one'}",
+                    "Choose a single-fidelity strategy or a multi-fidelity evaluator.",
+                ))
+        ok = ok and len(problems.errors) == before
+    return strategies if ok else None
+
+
+def _final_table(raw: Mapping[str, Any]) -> tuple[FinalTable, Mapping[str, Any]]:
+    """The ``[final]`` table's own keys, and its ``[final.evaluator]`` overrides."""
+    table = _table(raw, "final", required=False)
+    overrides = table.pop("evaluator", {})
+    problems = Problems()
+    params = None
+    with problems.check():
+        params = build_params(FinalTable, table, "final", noun="key",
+                              also_known=("evaluator",))
+    if not isinstance(overrides, Mapping):
+        problems.add(ConfigError("final.evaluator", f"must be a table, got {overrides!r}",
+                                 "Write it as [final.evaluator]."))
+    else:
+        for key in _EVALUATOR_KEYS[1:]:
+            if key in overrides:
+                problems.add(ConfigError(
+                    f"final.evaluator.{key}",
+                    "is the study's: the final protocol measures the same metrics on the same "
+                    "data", "Remove it.",
+                ))
+    problems.raise_if_any()
+    assert params is not None
+    return params, overrides
 
 
 def _final(raw: Mapping[str, Any], plugins: Plugins, space: SearchSpace, ev_name: str,
@@ -503,27 +657,8 @@ def _final(raw: Mapping[str, Any], plugins: Plugins, space: SearchSpace, ev_name
     """The ``[final]`` table: a final protocol measuring the study's metrics on its dataset."""
     if "final" not in raw:
         return None
-    table = _table(raw, "final", required=False)
-    for key in table:
-        if key not in ("repeats", "evaluator"):
-            raise ConfigError(
-                f"final.{key}", "unknown key",
-                "Known keys: repeats, evaluator (a table of the final protocol's parameters).",
-            )
-    repeats = table.get("repeats", 1)
-    if not isinstance(repeats, int) or isinstance(repeats, bool) or repeats < 1:
-        raise ConfigError("final.repeats", f"expected a positive integer, got {repeats!r}")
-    overrides = table.get("evaluator", {})
-    if not isinstance(overrides, Mapping):
-        raise ConfigError("final.evaluator", f"must be a table, got {overrides!r}",
-                          "Write it as [final.evaluator].")
-    for key in _EVALUATOR_KEYS[1:]:
-        if key in overrides:
-            raise ConfigError(
-                f"final.evaluator.{key}",
-                "is the study's: the final protocol measures the same metrics on the same data",
-                "Remove it.",
-            )
+    table, overrides = _final_table(raw)
+    repeats = table.repeats
     name = overrides.get("name", ev_name)
     cls = plugins.evaluators.get(name, "final.evaluator.name")
     raw_params = {k: v for k, v in overrides.items() if k != "name"}
@@ -594,47 +729,3 @@ def _supernet(raw: Mapping[str, Any], plugins: Plugins, space: SearchSpace,
     except DataNotFoundError as err:
         raise ConfigError("supernet.dataset", str(err)) from None
     return SupernetSpec(name, params)
-
-
-def _budget(table: Mapping[str, Any], evaluator: Evaluator) -> Budget:
-    known = {"evaluations", "cost", "count_repeats", "max_proposals"}
-    for key in table:
-        if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f"Did you mean '{close[0]}'? " if close else ""
-            raise ConfigError(f"budget.{key}", "unknown key", f"{hint}Known: {available(known)}.")
-    evaluations = table.get("evaluations")
-    cost = table.get("cost")
-    if evaluations is None and cost is None:
-        raise ConfigError(
-            "budget", "sets no limit", "Set evaluations = N and/or cost = <seconds>."
-        )
-    if evaluations is not None and (
-        not isinstance(evaluations, int) or isinstance(evaluations, bool) or evaluations < 1
-    ):
-        raise ConfigError("budget.evaluations", f"expected a positive integer, got {evaluations!r}")
-    if cost is not None:
-        if not isinstance(cost, (int, float)) or isinstance(cost, bool) or cost <= 0:
-            raise ConfigError("budget.cost", f"expected a positive number of seconds, got {cost!r}")
-        if "cost" not in evaluator.capabilities:
-            raise ConfigError(
-                "budget.cost",
-                f"evaluator '{evaluator.name}' does not know what evaluations cost",
-                "Budget by evaluations instead.",
-            )
-    count_repeats = table.get("count_repeats", False)
-    if not isinstance(count_repeats, bool):
-        raise ConfigError("budget.count_repeats", f"expected true or false, got {count_repeats!r}")
-    max_proposals = table.get("max_proposals")
-    if max_proposals is None:
-        max_proposals = 20 * evaluations if evaluations else 100_000
-    elif not isinstance(max_proposals, int) or isinstance(max_proposals, bool) or max_proposals < 1:
-        raise ConfigError(
-            "budget.max_proposals", f"expected a positive integer, got {max_proposals!r}"
-        )
-    return Budget(
-        evaluations=evaluations,
-        cost=float(cost) if cost is not None else None,
-        count_repeats=count_repeats,
-        max_proposals=max_proposals,
-    )

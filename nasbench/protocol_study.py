@@ -21,27 +21,27 @@ A protocol-study file is a study config (the *base* protocol) plus ``[variants.N
     # seeds = [0]              # default: the base's first seed, so evaluation seeds pair up
 
 Each protocol is an ordinary study, run by the harness into its own results directory
-(``OUT/base``, ``OUT/<variant>``), durable and resumable: running the command again continues
-where it stopped. The study's only strategy must be ``fixed_set``, so that every protocol
-evaluates the same architectures, and its budget must cover them all. The comparison
+(``OUT/base``, ``OUT/<variant>``), durable and resumable: ``nasbench protocols --resume``
+(:mod:`nasbench.commands.protocols`) continues where it stopped. The study's only strategy
+must be ``fixed_set``, so that every protocol evaluates the same architectures, and its budget
+must cover them all. The comparison
 (:mod:`nasbench.results.protocol_study`) reads the results and never re-runs anything.
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
+import difflib
 import re
 import shlex
 import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nasbench.errors import ConfigError, UserError
-from nasbench.hookspecs import hookimpl
+from nasbench.errors import ConfigError, Problems, UserError
 
 if TYPE_CHECKING:
     from nasbench.protocol import Study
@@ -68,13 +68,17 @@ class Protocol:
     study: Study
 
 
-def load_protocol_study(path: str | Path, plugins: Plugins) -> list[Protocol]:
+def load_protocol_study(path: str | Path, plugins: Plugins, *, data_dir: Path | None = None,
+                        overrides: Sequence[str] = ()) -> list[Protocol]:
     """Read a protocol-study file: the base protocol first, then its variants in file order.
+
+    ``data_dir`` overrides the file's ``[study] data_dir`` (``--data-dir``); ``overrides``
+    are ``KEY=VALUE`` changes (``--set``, :func:`nasbench.protocol.apply_overrides`).
 
     Raises:
         ConfigError: for every mistake in the base study or a variant, naming its key.
     """
-    from nasbench.protocol import study_from_dict
+    from nasbench.protocol import apply_overrides, study_from_dict
 
     path = Path(path)
     try:
@@ -85,15 +89,26 @@ def load_protocol_study(path: str | Path, plugins: Plugins) -> list[Protocol]:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError("", f"{path} is not valid TOML: {err}",
                           "Fix the syntax at the line it names.") from None
+    if overrides:
+        raw = apply_overrides(raw, overrides)
     variants = raw.pop("variants", {})
+    problems = Problems()  # every mistake at once: the base's, then each variant's
     if not isinstance(variants, Mapping) or not variants:
-        raise ConfigError("variants", "is missing or empty",
-                          "Add at least one [variants.NAME] table of protocol overrides.")
-    base = study_from_dict(raw, plugins, source=path)
-    _check_fixed_set(base)
+        problems.add(ConfigError("variants", "is missing or empty",
+                                 "Add at least one [variants.NAME] table of protocol overrides."))
+        variants = {}
+    base = None
+    with problems.check():
+        base = study_from_dict(raw, plugins, source=path, data_dir=data_dir)
+        _check_fixed_set(base)
+    problems.raise_if_any()
+    assert base is not None
     protocols = [Protocol(BASE, "the study as written", base)]
     for name, table in variants.items():
-        protocols.append(Protocol(name, *_variant(raw, name, table, base, plugins, path)))
+        with problems.check():
+            protocols.append(Protocol(name, *_variant(raw, name, table, base, plugins, path,
+                                                      data_dir)))
+    problems.raise_if_any()
     return protocols
 
 
@@ -106,6 +121,11 @@ def _check_fixed_set(study: Study) -> None:
         )
     params = study.strategies[0].params
     size = len(params.archs) or params.sample
+    if size < 3:
+        raise ConfigError(
+            "strategies[0].archs" if params.archs else "strategies[0].sample",
+            f"fixed_set proposes {size} architecture(s), and protocols are compared by rank "
+            "correlations, which need at least 3", "Give fixed_set 3 or more architectures.")
     if study.budget.evaluations is None or study.budget.evaluations < size:
         raise ConfigError("budget.evaluations",
                           f"must cover the {size} architectures of fixed_set",
@@ -113,7 +133,7 @@ def _check_fixed_set(study: Study) -> None:
 
 
 def _variant(raw: Mapping[str, Any], name: str, table: Any, base: Study, plugins: Plugins,
-             path: Path) -> tuple[str, Study]:
+             path: Path, data_dir: Path | None) -> tuple[str, Study]:
     from nasbench.protocol import study_from_dict
 
     where = f"variants.{name}"
@@ -123,23 +143,30 @@ def _variant(raw: Mapping[str, Any], name: str, table: Any, base: Study, plugins
     if not isinstance(table, Mapping):
         raise ConfigError(where, f"must be a table, got {table!r}",
                           f"Write it as [variants.{name}].")
+    problems = Problems()
     for key in table:
         if key not in _VARIANT_KEYS:
-            raise ConfigError(f"{where}.{key}", "unknown key",
-                              f"Known keys: {', '.join(_VARIANT_KEYS)}.")
+            close = difflib.get_close_matches(str(key), _VARIANT_KEYS, n=1)
+            hint = f"Did you mean '{close[0]}'? " if close else ""
+            problems.add(ConfigError(f"{where}.{key}", "unknown key",
+                                     f"{hint}Known keys: {', '.join(_VARIANT_KEYS)}."))
     overrides = table.get("evaluator", {})
     if not isinstance(overrides, Mapping):
-        raise ConfigError(f"{where}.evaluator", f"must be a table, got {overrides!r}")
+        problems.add(ConfigError(f"{where}.evaluator", f"must be a table, got {overrides!r}",
+                                 f"Write it as [variants.{name}.evaluator] or an inline table."))
+        overrides = {}
     for key in ("name", "dataset", "search_metric", "report_metrics"):
         if key in overrides:
-            raise ConfigError(f"{where}.evaluator.{key}", "is the base study's: every protocol "
-                              "measures the same metrics on the same data", "Remove it.")
+            problems.add(ConfigError(f"{where}.evaluator.{key}", "is the base study's: every "
+                                     "protocol measures the same metrics on the same data",
+                                     "Remove it."))
+    problems.raise_if_any()
     variant = copy.deepcopy(dict(raw))
     variant["evaluator"] = _merged(variant["evaluator"], overrides)
     variant["study"] = {**variant["study"], "name": f"{base.name}-{name}",
-                        "seeds": list(table.get("seeds", base.seeds[:1]))}
+                        "seeds": table.get("seeds", list(base.seeds[:1]))}
     try:
-        study = study_from_dict(variant, plugins, source=path)
+        study = study_from_dict(variant, plugins, source=path, data_dir=data_dir)
     except ConfigError as err:
         raise err.under(where) from None
     summary = table.get("summary") or ", ".join(f"{k} = {v!r}" for k, v in overrides.items())
@@ -158,8 +185,10 @@ def _merged(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, 
 
 
 def run_protocol_study(protocols: list[Protocol], plugins: Plugins, out: Path, *,
-                       workers: int = 1, progress: bool = True) -> dict[str, Path]:
-    """Run (or resume) every protocol into ``out/<protocol>``; returns the directories.
+                       workers: int = 1, progress: bool = True,
+                       resume: bool = False) -> dict[str, Path]:
+    """Run (or, with ``resume``, continue) every protocol into ``out/<protocol>``; returns the
+    directories.
 
     With several workers each protocol runs in its own worker process, its seeds one after
     the other: protocols differ in cost (a deeper network, more seeds), and whole protocols
@@ -169,14 +198,15 @@ def run_protocol_study(protocols: list[Protocol], plugins: Plugins, out: Path, *
     directories = {p.name: out / p.name for p in protocols}
     if workers <= 1 or len(protocols) <= 1:
         for protocol in protocols:
-            _run_protocol(protocol.study, directories[protocol.name], command, progress,
-                          plugins)
+            _run_protocol(protocol.study, directories[protocol.name], command, resume,
+                          progress, plugins)
         return directories
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-        futures = {pool.submit(_run_protocol, p.study, directories[p.name], command): p.name
+        futures = {pool.submit(_run_protocol, p.study, directories[p.name], command,
+                               resume): p.name
                    for p in protocols}
         for future in as_completed(futures):
             future.result()
@@ -186,8 +216,8 @@ def run_protocol_study(protocols: list[Protocol], plugins: Plugins, out: Path, *
     return directories
 
 
-def _run_protocol(study: Study, directory: Path, command: str | None, progress: bool = False,
-                  plugins: Plugins | None = None) -> None:
+def _run_protocol(study: Study, directory: Path, command: str | None, resume: bool,
+                  progress: bool = False, plugins: Plugins | None = None) -> None:
     """Run (or resume) one protocol's study; in a worker process, with one torch thread."""
     from nasbench.harness import run_study
     from nasbench.registry import load_plugins
@@ -197,42 +227,9 @@ def _run_protocol(study: Study, directory: Path, command: str | None, progress: 
 
         torch.set_num_threads(1)
         plugins = load_plugins()
-    outcome = run_study(study, plugins, directory, resume=(directory / "manifest.json").exists(),
+    resume = resume and (directory / "manifest.json").exists()  # a protocol not yet started
+    outcome = run_study(study, plugins, directory, resume=resume,
                         progress=progress, command=command)
     if not outcome.complete:
         raise UserError(f"{directory} is still being run by another process; run the "
                         "protocol study again when it is done.")
-
-
-# -- the command ----------------------------------------------------------------------------------
-def cmd_protocols(args: argparse.Namespace) -> int:
-    from nasbench.registry import load_plugins
-    from nasbench.results.protocol_study import write_protocol_report
-
-    plugins = load_plugins(args.plugin_manager)
-    protocols = load_protocol_study(args.config, plugins)
-    if args.workers < 1:
-        raise UserError(f"--workers must be at least 1, got {args.workers}.")
-    out = Path(args.out) if args.out else Path("runs") / protocols[0].study.name
-    directories = run_protocol_study(protocols, plugins, out, workers=args.workers,
-                                     progress=not args.quiet)
-    summaries = {p.name: p.summary for p in protocols}
-    paths = write_protocol_report(directories, summaries, out / "report")
-    for name, path in paths.items():
-        print(f"{name}: {path}")
-    return 0
-
-
-@hookimpl
-def nasbench_add_cli_commands(subparsers: Any) -> None:
-    p = subparsers.add_parser(
-        "protocols", help="evaluate the same architectures under several protocols (seeds, "
-        "depths, training tricks) and compare their rankings and accuracies")
-    p.add_argument("config", help="protocol-study file: a study plus [variants.NAME] tables "
-                   "(e.g. examples/protocols/nb201_digits.toml)")
-    p.add_argument("--out", help="where the protocols' results and the report go (default "
-                   "runs/<study name>); run again with the same --out to continue")
-    p.add_argument("--workers", type=int, default=1,
-                   help="protocols run in parallel, one worker process each")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
-    p.set_defaults(handler=cmd_protocols)

@@ -4,10 +4,17 @@
 ``nasbench`` entry-point group (built-ins included), and asks each to register its spaces,
 strategies, evaluators, benchmarks and datasets. Each registration remembers which distribution
 provided it; a second registration of a name is refused with both sources named.
+
+A plugin package that fails to import (or whose registration raises) is recorded as a
+:class:`BrokenPlugin`, naming its distribution and the error, and left out: ``nasbench list``
+shows it, every command works, and a study that names something only it could have provided
+gets an error that names it.
 """
 
 from __future__ import annotations
 
+import difflib
+import importlib.metadata
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -27,6 +34,36 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 class DuplicatePluginError(UserError):
     """Two plugins registered the same name."""
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenPlugin:
+    """A plugin of the ``nasbench`` entry-point group that could not be loaded.
+
+    Attributes:
+        name: the entry point's name.
+        target: what it points at (``package.module``).
+        distribution: the installed package that declares it, and its version.
+        error: the exception, as ``Type: message``.
+    """
+
+    name: str
+    target: str
+    distribution: str
+    version: str
+    error: str
+
+    def __str__(self) -> str:
+        return (f"plugin '{self.name}' ({self.target}) of package {self.distribution} "
+                f"{self.version} failed to load: {self.error}")
+
+
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager, remembering the plugins that failed to load."""
+
+    def __init__(self, project_name: str) -> None:
+        super().__init__(project_name)
+        self.broken: list[BrokenPlugin] = []
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +102,15 @@ class Registry(Generic[T]):
         self.base = base
         self._records: dict[str, PluginRecord[T]] = {}
         self._source = PluginSource("<direct>", "", "")
+        self.broken: tuple[BrokenPlugin, ...] = ()
+        """Plugins that failed to load: an unknown name may be one of theirs."""
+
+    def _broken_hint(self) -> str:
+        if not self.broken:
+            return ""
+        names = "; ".join(str(b) for b in self.broken)
+        return (f" It may come from a plugin that failed to load: {names}. Fix or uninstall "
+                "that package.")
 
     def add(self, cls: type[T]) -> type[T]:
         """Register ``cls`` under ``cls.name``; returns ``cls`` so it works as a decorator."""
@@ -91,13 +137,18 @@ class Registry(Generic[T]):
         return self.record(name, key).cls
 
     def record(self, name: str, key: str = "") -> PluginRecord[T]:
+        if not isinstance(name, str):
+            raise ConfigError(key or self.kind, f"expected the name of a {self.kind}, got "
+                              f"{name!r}", f"Available: {available(self._records)}.")
         try:
             return self._records[name]
         except KeyError:
+            close = difflib.get_close_matches(name, list(self._records), n=1)
+            hint = f"Did you mean '{close[0]}'? " if close else ""
             raise ConfigError(
                 key or self.kind,
                 f"unknown {self.kind} '{name}'; available: {available(self._records)}",
-                "See 'nasbench list'.",
+                f"{hint}See 'nasbench list'.{self._broken_hint()}",
             ) from None
 
     def names(self) -> list[str]:
@@ -124,6 +175,8 @@ class Plugins:
     benchmarks: Registry[Benchmark]
     datasets: Registry[Dataset]
     importers: Registry[Any] | None = None
+    broken: tuple[BrokenPlugin, ...] = ()
+    """Plugins that failed to load (see ``nasbench list``)."""
 
     def registries(self) -> dict[str, Registry[Any]]:
         return {
@@ -145,20 +198,38 @@ class Plugins:
 
 def make_plugin_manager(
     *, entry_points: bool = True, plugins: Iterable[object] = ()
-) -> pluggy.PluginManager:
+) -> PluginManager:
     """A new plugin manager with nasbench's hookspecs.
 
     Args:
-        entry_points: load every plugin of the ``nasbench`` entry-point group.
+        entry_points: load every plugin of the ``nasbench`` entry-point group; one that fails
+            to import is left out and recorded in ``broken``.
         plugins: extra plugin objects to register (tests, embedding applications).
     """
-    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm = PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     if entry_points:
+        _block_broken(pm)
         pm.load_setuptools_entrypoints(hookspecs.PROJECT)
     for plugin in plugins:
         pm.register(plugin)
     return pm
+
+
+def _block_broken(pm: PluginManager) -> None:
+    """Import every plugin of the entry-point group; block and record those that fail, so
+    that pluggy's loader (which stops at the first failure) loads the others."""
+    for dist in importlib.metadata.distributions():
+        for ep in dist.entry_points:
+            if ep.group != hookspecs.PROJECT or pm.is_blocked(ep.name):
+                continue
+            try:
+                ep.load()
+            except Exception as err:  # anything a broken package raises at import
+                pm.set_blocked(ep.name)
+                pm.broken.append(BrokenPlugin(
+                    ep.name, ep.value, dist.metadata["name"] or "?", dist.version or "",
+                    f"{type(err).__name__}: {err}"))
 
 
 _HOOKS = {
@@ -192,13 +263,27 @@ def load_plugins(pm: pluggy.PluginManager | None = None) -> Plugins:
         "importer": Registry("importer", Importer),
     }
     sources = _sources(pm)
+    broken = list(getattr(pm, "broken", ()))
+    failed: set[str] = set()
     for kind, hook_name in _HOOKS.items():
         registry = registries[kind]
         # Call each implementation on its own so that every registration knows its source.
         for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
-            registry._source = sources.get(id(impl.plugin), PluginSource(impl.plugin_name, "", ""))
-            impl.function(registry=registry)
+            source = sources.get(id(impl.plugin), PluginSource(impl.plugin_name, "", ""))
+            if source.plugin in failed:
+                continue
+            registry._source = source
+            try:
+                impl.function(registry=registry)
+            except UserError:
+                raise
+            except Exception as err:  # a registration that imports something missing
+                failed.add(source.plugin)
+                broken.append(BrokenPlugin(source.plugin, impl.plugin_name, source.distribution
+                                           or "?", source.version, f"{type(err).__name__}: {err}"))
         registry._source = PluginSource("<direct>", "", "")
+    for registry in registries.values():
+        registry.broken = tuple(broken)
     return Plugins(
         manager=pm,
         spaces=registries["space"],
@@ -207,4 +292,5 @@ def load_plugins(pm: pluggy.PluginManager | None = None) -> Plugins:
         benchmarks=registries["benchmark"],
         datasets=registries["dataset"],
         importers=registries["importer"],
+        broken=tuple(broken),
     )

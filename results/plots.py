@@ -171,7 +171,11 @@ def interval_figure(labels: Sequence[str], estimates: Sequence[Estimate], title:
     y = np.arange(len(labels))
     values = np.array([e.value for e in estimates])
     err = np.array([[e.value - e.low for e in estimates], [e.high - e.value for e in estimates]])
-    ax.errorbar(values, y, xerr=np.nan_to_num(err), fmt="o", color=color(0), ms=4, capsize=2)
+    # A percentile bootstrap interval need not contain its point estimate (a skewed statistic
+    # on a few points). The side that would be negative gets no length, so the bar reaches
+    # from the point to the interval's farther end and covers the whole interval.
+    err = np.clip(np.nan_to_num(err), 0.0, None)
+    ax.errorbar(values, y, xerr=err, fmt="o", color=color(0), ms=4, capsize=2)
     if reference is not None:
         ax.axvline(reference, color="#555555", lw=0.8, ls="--")
     ax.set_yticks(y, labels)

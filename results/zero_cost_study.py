@@ -1,7 +1,7 @@
 """The correlation study of nasbench's own zero-cost proxies on 725 NAS-Bench-201 cells.
 
 Reads a results directory written by ``nasbench zero-cost validate``
-(:mod:`nasbench.evaluators.zero_cost_validation`) and reports, for every proxy nasbench
+(:mod:`nasbench.zero_cost_validation`) and reports, for every proxy nasbench
 computed:
 
 * how it ranks the cells against the score NAS-Bench-Suite-Zero published for the same proxy

@@ -21,6 +21,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "suite",
     "data",
     "expressions",
+    "protocols",
+    "zero_cost",
 )
 """Modules of :mod:`nasbench.commands`, in the order their commands appear in ``--help``."""
 

@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from nasbench.commands import _common
 from nasbench.errors import DataNotFoundError, UserError, available
 
 
@@ -42,19 +43,17 @@ def _bootstrap(args: argparse.Namespace) -> object:
 
 
 def _data_dir(args: argparse.Namespace) -> Path | None:
-    from nasbench.data import default_data_dir
-
-    return Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
+    return _common.data_dir(args)
 
 
 # -- report ---------------------------------------------------------------------------------------
 def add_report_arguments(p: argparse.ArgumentParser) -> None:
     """Options of ``nasbench report DIR [DIR ...]``."""
-    p.add_argument("dirs", nargs="+", help="results directories (of 'nasbench run' or "
-                   "'nasbench import')")
-    p.add_argument("--out", help="where to write the report (default: DIR/report for one "
-                   "directory; required for several)")
-    p.add_argument("--post-hoc", default="nemenyi",
+    p.add_argument("dirs", nargs="+", metavar="DIR", help="results directories (of 'nasbench "
+                   "run' or 'nasbench import')")
+    p.add_argument("--out", metavar="DIR", help="where to write the report (default: "
+                   "DIR/report for one directory; required for several)")
+    p.add_argument("--post-hoc", default="nemenyi", metavar="TEST",
                    help="post-hoc test after the Friedman test: nemenyi (default) or holm")
     p.add_argument("--alpha", type=float, default=0.05,
                    help="significance level of the post-hoc comparisons (default 0.05)")
@@ -62,7 +61,9 @@ def add_report_arguments(p: argparse.ArgumentParser) -> None:
                    help="report metrics that count as problems across directories: each "
                    "directory's first (default) or all")
     p.add_argument("--no-figures", action="store_true", help="tables only (faster)")
-    p.add_argument("--quiet", action="store_true", help="do not print the leaderboard")
+    p.add_argument("--no-print", action="store_true",
+                   help="write the report without printing its leaderboard")
+    _common.add_quiet(p)
     p.add_argument("--order", choices=("rank", "config"), default="rank",
                    help="leaderboard rows by mean rank (default) or in the config's order")
     _add_bootstrap_arguments(p)
@@ -88,10 +89,11 @@ def cmd_report(args: argparse.Namespace) -> int:
                                                args.order),
                             args.across, not args.no_figures)
     paths = write_report(results, out, options)
-    if not args.quiet:
+    if not args.no_print:
         print(paths["markdown"].read_text())
-    for name, path in paths.items():
-        print(f"{name}: {path}", file=sys.stderr)
+    if not args.quiet:
+        for name, path in paths.items():
+            print(f"{name}: {path}", file=sys.stderr)
     return 0
 
 
@@ -101,15 +103,16 @@ def add_correlate_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("scorings", nargs="*", metavar="SCORING",
                    help="two scoring specs SOURCE:ARGUMENT (proxy first, ground truth second), "
                    "e.g. nb201:cifar10/valid_12ep nb201:cifar10/test_200ep")
-    p.add_argument("--study", help="run a ready-made study instead (see --list), or 'all'")
+    p.add_argument("--study", metavar="NAME",
+                   help="run a ready-made study instead (see --list), or 'all'")
     p.add_argument("--input", action="append", default=[], metavar="NAME=DIR",
                    help="a results directory a ready-made study reads (repeatable), e.g. "
                    "--input supernet=runs/ws-supernet")
     p.add_argument("--list", action="store_true",
                    help="list the scoring sources and the ready-made studies")
-    p.add_argument("--out", help="output directory (default runs/correlate/<name>)")
-    p.add_argument("--data-dir", help="data directory overriding the shipped tables and holding "
-                   "data nasbench does not ship, e.g. yang2020/ (default $NASBENCH_DATA)")
+    p.add_argument("--out", metavar="DIR", help="output directory (default "
+                   "runs/correlate/<name>)")
+    _common.add_data_dir(p, ", e.g. yang2020/")
     p.add_argument("--top", action="append", metavar="K",
                    help="k of precision@k, a count or a percentage; repeatable "
                    "(default: 10 and 5%%)")
@@ -197,15 +200,16 @@ def _inputs(values: list[str]) -> dict[str, Path]:
 # -- import ---------------------------------------------------------------------------------------
 def add_import_arguments(p: argparse.ArgumentParser) -> None:
     """Options of ``nasbench import``."""
-    p.add_argument("table", nargs="?", help="runs table (CSV or Parquet) of the 'runs' format")
-    p.add_argument("--describe", help="TOML description of the runs table (docs/analysis.md)")
+    p.add_argument("table", nargs="?", metavar="TABLE",
+                   help="runs table (CSV or Parquet) of the 'runs' format")
+    p.add_argument("--describe", metavar="FILE",
+                   help="TOML description of the runs table (docs/analysis.md)")
     p.add_argument("--format", choices=("runs", "yang2020"), default="runs",
                    help="'runs' (the documented format, default) or 'yang2020' (the raw "
                    "results of Yang et al., ICLR 2020, from the data directory)")
-    p.add_argument("--out", required=True,
+    p.add_argument("--out", required=True, metavar="DIR",
                    help="directory to create; one subdirectory per study when there are several")
-    p.add_argument("--data-dir", help="directory holding yang2020/ for --format yang2020 "
-                   "(default $NASBENCH_DATA, then 'nasbench data import yang2020')")
+    _common.add_data_dir(p, ": the raw results of --format yang2020")
 
 
 def cmd_import(args: argparse.Namespace) -> int:

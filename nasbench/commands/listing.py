@@ -40,8 +40,9 @@ def cmd_list(args: argparse.Namespace) -> int:
                 entry["params"] = describe_params(params_cls)
             entries.append(entry)
         data[kind] = entries
+    problems = _problems(plugins)
     if args.json:
-        print(json.dumps(data, indent=2))
+        print(json.dumps({**data, **problems}, indent=2))
         return 0
     titles = {"space": "Search spaces", "strategy": "Strategies", "evaluator": "Evaluators",
               "benchmark": "Benchmarks", "dataset": "Datasets"}
@@ -53,9 +54,38 @@ def cmd_list(args: argparse.Namespace) -> int:
             print(f"  {e['name']:<{width}}  {e['summary']}  [{source}]")
             if args.params:
                 for p in e.get("params", []):
-                    default = "required" if p["required"] else f"default {p['default']!r}"
-                    print(f"      {p['name']} ({p['type']}, {default}): {p['doc']}")
+                    print(f"      {_param_line(p)}")
         if not entries:
             print("  (none)")
         print()
+    for broken in problems.get("broken", []):
+        print(f"Broken plugin: '{broken['name']}' of package {broken['distribution']} "
+              f"{broken['version']} ({broken['target']}) failed to load: {broken['error']}\n"
+              "  Every command works without it; fix or uninstall that package to use it.\n")
+    if "clash" in problems:
+        print(f"Name clash: {problems['clash']}\n")
     return 0
+
+
+def _problems(plugins: Any) -> dict[str, Any]:
+    """Plugins that failed to load, and Google's package under the same name, where any."""
+    from nasbench.clash import clash
+
+    out: dict[str, Any] = {}
+    if plugins.broken:
+        out["broken"] = [dataclasses.asdict(b) for b in plugins.broken]
+    text = clash()
+    if text:
+        out["clash"] = text
+    return out
+
+
+def _param_line(p: dict[str, Any]) -> str:
+    """One parameter: name, type, default, bounds, meaning and where its default comes from."""
+    facts = [p["type"], "required" if p["required"] else f"default {p['default']!r}"]
+    facts += [f"{word} {p[bound]}" for bound, word in
+              (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")) if bound in p]
+    line = f"{p['name']} ({', '.join(facts)}): {p['doc']}"
+    if p.get("published"):
+        line = f"{line.rstrip('.')}. Default from: {p['published']}"
+    return line

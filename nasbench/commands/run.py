@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import shlex
 import sys
 from importlib import resources
 from pathlib import Path
 
+from nasbench.commands import _common
 from nasbench.commands import plugins as _plugins
 from nasbench.errors import UserError
 
@@ -18,12 +18,11 @@ DEFAULT_STUDY = "default.toml"
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run a study (the embedded default when no STUDY is given)")
-    p.add_argument("study", nargs="?", help="study config (TOML)")
-    p.add_argument("--out", help="results directory (default: runs/<study>/<timestamp>)")
-    p.add_argument("--resume", action="store_true",
-                   help="continue the study in --out (default: the latest under runs/<study>)")
-    p.add_argument("--workers", type=int, default=1, help="parallel worker processes")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("study", nargs="?", metavar="STUDY", help="study config (TOML)")
+    _common.add_out_resume(p, "runs/<study>/<timestamp>; with --resume, the latest there")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="parallel worker processes")
+    _common.add_data_dir(p, "; overrides [study] data_dir")
+    _common.add_set(p)
     p.set_defaults(handler=cmd_run)
 
 
@@ -39,15 +38,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     from nasbench.protocol import load_study
 
     plugins = _plugins(args)
+    if args.out is not None:
+        _common.check_out(Path(args.out), args.resume)  # before the study is read: fail fast
+    data_dir = _common.data_dir(args) if args.data_dir else None
     if args.study is None:
         with resources.as_file(resources.files("nasbench") / "studies" / DEFAULT_STUDY) as p:
-            study = load_study(p, plugins)
+            study = load_study(p, plugins, data_dir=data_dir, overrides=args.set)
         print(f"Running the embedded default study '{study.name}' "
               f"(pass a STUDY.toml to run your own).", file=sys.stderr)
     else:
-        study = load_study(args.study, plugins)
-    if args.workers < 1:
-        raise UserError(f"--workers must be at least 1, got {args.workers}.")
+        study = load_study(args.study, plugins, data_dir=data_dir, overrides=args.set)
+    _common.positive_workers(args.workers)
     if args.out is not None:
         out = Path(args.out)
     else:
@@ -63,7 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
             out = base / stamp
-    command = shlex.join(["nasbench", *sys.argv[1:]]) if sys.argv else None
+    command = _common.command_line() if sys.argv else None
     outcome = run_study(
         study, plugins, out, resume=args.resume, workers=args.workers,
         progress=not args.quiet, command=command,

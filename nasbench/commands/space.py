@@ -10,7 +10,7 @@ from nasbench.commands import plugins as _plugins
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("space", help="describe a search space as JSON")
-    p.add_argument("name", help="registry name of the space (see 'nasbench list')")
+    p.add_argument("name", metavar="NAME", help="registry name of the space (see 'nasbench list')")
     p.add_argument("--no-unique", action="store_true",
                    help="skip counting distinct architectures (enumerates the space)")
     p.set_defaults(handler=cmd_space)

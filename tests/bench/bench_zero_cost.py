@@ -29,7 +29,6 @@ from typing import Any
 import numpy as np
 import torch
 from nasbench.evaluators.zero_cost import PROXIES, ZeroCostEvaluator, ZeroCostParams
-from nasbench.evaluators.zero_cost_validation import published_cells, spread_subset
 from nasbench.spaces.nb201 import Nb201Space
 
 from nasbench.api import EvaluatorContext, Trial
@@ -37,6 +36,7 @@ from nasbench.data import default_data_dir
 from nasbench.data.records import suite_zero_records
 from nasbench.params import build_params
 from nasbench.registry import load_plugins
+from nasbench.zero_cost_validation import published_cells, spread_subset
 
 NETWORKS: dict[str, dict[str, Any]] = {
     "benchmark": {"dataset": "fashion_mnist", "size": {"C": 16, "N": 5}, "image_size": 32,

@@ -143,9 +143,10 @@ def test_report_of_two_studies(cli, two_studies: list[Path], tmp_path: Path) -> 
     assert_rendered(measured, pixels, figures=2 * 2 * 3 + 1, tables=10)
     assert measured["title"] == "nasbench report"
 
-    single = cli("report", str(two_studies[0]), "--quiet", "--no-figures",
+    single = cli("report", str(two_studies[0]), "--no-print", "--quiet", "--no-figures",
                  "--resamples", "100")
     assert single.code == 0, single.err
+    assert single.out == "" and single.err == "", "--no-print and --quiet print nothing"
     assert (two_studies[0] / "report" / "report.html").is_file()
 
 
@@ -200,7 +201,7 @@ def test_correlate_pair_import_and_errors(cli, yang2020_dir: Path, tmp_path: Pat
     dirs = sorted(p for p in imported.iterdir() if (p / "manifest.json").is_file())
     assert len(dirs) == 5
     result = cli("report", *map(str, dirs), "--out", str(tmp_path / "yang"), "--no-figures",
-                 "--resamples", "100", "--quiet")
+                 "--resamples", "100", "--no-print")
     assert result.code == 0, result.err
     rows = pd.read_csv(tmp_path / "yang" / "leaderboard.csv")
     assert rows["ri"].notna().sum() == 39  # the method-dataset pairs Yang et al. report

@@ -96,3 +96,57 @@ def test_missing_study_file_and_unknown_space_name(tmp_path: Path) -> None:
     assert result.code == 2 and "does not exist" in result.err
     result = run_cli("space", "nb2O1")
     assert result.code == 2 and "unknown space 'nb2O1'" in result.err and "nb201" in result.err
+
+
+def test_every_mistake_is_reported_at_once(write_study, tmp_path: Path) -> None:
+    text = (GOOD.replace("seeds = 2", "seeds = [1, 1]\nsed = 3")
+            .replace('search_metric = "valid_12ep"', 'search_metric = "valid_12epp"')
+            .replace("evaluations = 10", "evaluations = 0\nretries = -1\ntrial_timeout = 0")
+            .replace("population_size = 5", 'population_size = "five"')
+            .replace("sample_size = 2", "sample_sise = 2")
+            + '[execution]\nworkers = 0\nscheduler = 5\n[[strategies]]\nname = "agingevo"\n')
+    out = tmp_path / "out"
+    result = run_cli("run", str(write_study(text)), "--out", str(out), "--quiet")
+    assert result.code == 2 and "Traceback" not in result.err and not out.exists()
+    head, *lines = result.err.strip().splitlines()
+    assert head == "nasbench: error: the config has 11 problems:"
+    expected = [
+        "study.sed: unknown key. Did you mean 'seed'?",
+        "study.seeds: lists a seed twice. Remove the repeats",
+        "evaluator.search_metric: unknown metric 'valid_12epp' for dataset 'cifar10'. Did you "
+        "mean 'cifar10/valid_12ep'?",
+        "budget.evaluations: 0 is out of range: it must be >= 1 (a positive integer)",
+        "budget.retries: -1 is out of range: it must be >= 0",
+        "budget.trial_timeout: 0.0 is out of range: it must be > 0",
+        "execution.scheduler: expected a string, got 5",
+        "execution.workers: 0 is out of range",
+        "strategies[0].population_size: expected an integer, got 'five'",
+        "strategies[0].sample_sise: unknown parameter. Did you mean 'sample_size'?",
+        "strategies[1].name: unknown strategy 'agingevo'",
+        "Did you mean 'aging_evolution'?",
+    ]
+    for words in expected:
+        assert any(words in line for line in lines), (words, lines)
+    assert all(line.startswith("  - ") for line in lines)
+
+
+def test_execution_and_failure_keys_are_accepted(write_study, tmp_path: Path, plugins) -> None:
+    from nasbench.protocol import load_study
+
+    text = GOOD.replace("evaluations = 10", "evaluations = 10\nretries = 2\ntrial_timeout = 30")
+    study = load_study(write_study(text + '[execution]\nworkers = 2\nscheduler = "tcp://h:1"\n'),
+                       plugins)
+    assert (study.retries, study.trial_timeout) == (2, 30.0)
+    assert (study.execution.workers, study.execution.scheduler) == (2, "tcp://h:1")
+    plain = load_study(write_study(GOOD, "plain.toml"), plugins)
+    assert "retries" not in plain.resolved["budget"] and plain.retries == 0
+    assert study.resolved["budget"]["retries"] == 2
+    assert "execution" not in study.resolved, "where a study runs never changes its results"
+
+
+def test_run_data_dir_overrides_the_study(write_study, tmp_path: Path) -> None:
+    empty = tmp_path / "nodata"
+    empty.mkdir()
+    result = run_cli("run", str(write_study(GOOD)), "--out", str(tmp_path / "o"),
+                     "--data-dir", str(empty))
+    assert result.code == 2 and str(empty / "nb201" / "nb201_accuracies.csv") in result.err

@@ -74,7 +74,9 @@ def test_every_protocol_trains_the_same_cells_and_the_report_compares_them(
     assert (against["n"] == 4).all() and against["spearman"].between(-1, 1).all()
     report = (out / "report" / "report.md").read_text()
     assert "two cells per stage" in report and "share of the variance" in report
-    again = run_cli("protocols", str(config), "--out", str(out), "--quiet")
+    refused = run_cli("protocols", str(config), "--out", str(out), "--quiet")
+    assert refused.code == 2 and "Pass --resume to continue" in refused.err, refused.err
+    again = run_cli("protocols", str(config), "--out", str(out), "--quiet", "--resume")
     assert again.code == 0, again.err
     assert pd.read_csv(out / "report" / "correlations.csv").equals(table)
 
@@ -92,6 +94,13 @@ def test_every_protocol_trains_the_same_cells_and_the_report_compares_them(
      "variants.other.evaluator.epoch: unknown parameter. Did you mean 'epochs'"),
     (STUDY + "[variants.base]\nevaluator = { epochs = 3 }\n",
      "variants.base: 'base' is not a usable variant name"),
+    (STUDY + '[variants.other]\nsumary = 1\n[variants.more]\nevaluator = 3\n',
+     "the config has 2 problems:\n  - variants.other.sumary: unknown key. Did you mean "
+     "'summary'?"),
+    (STUDY + '[variants.other]\nseeds = "x"\n', "variants.other.study.seeds: expected"),
+    (STUDY.replace("sample = 4", "sample = 2") + VARIANTS,
+     "strategies[0].sample: fixed_set proposes 2 architecture(s), and protocols are compared by "
+     "rank correlations, which need at least 3"),
 ])
 def test_protocol_study_mistakes_are_config_errors(tmp_path: Path, plugins, text: str,
                                                    message: str) -> None:

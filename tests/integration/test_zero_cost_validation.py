@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from nasbench.evaluators.zero_cost_validation import published_cells, spread_subset
 
+from nasbench.zero_cost_validation import published_cells, spread_subset
 from tests.conftest import run_cli
 
 
@@ -61,3 +61,26 @@ def test_validate_mistakes_are_user_errors(tmp_path: Path, data_dir: Path) -> No
     assert result.code == 2 and "names unknown proxies ['zen']" in result.err
     result = run_cli("zero-cost", "validate", "--dataset", "mnist1d", "--out", str(tmp_path))
     assert result.code == 2 and "does not hold grey or colour images" in result.err
+
+
+def test_small_samples_work_or_are_refused_clearly(tmp_path: Path, data_dir: Path) -> None:
+    """Five cells once ended in a traceback (a point estimate outside its bootstrap interval
+    drawn as a negative error bar); fewer than four are refused with the reason."""
+    env = {"NASBENCH_DATA": str(data_dir)}
+    out = tmp_path / "five"
+    result = run_cli("zero-cost", "validate", "--cells", "5", "--proxies", "synflow,params",
+                     "--threads", "1", "--out", str(out), "--quiet", env=env)
+    assert result.code == 0, result.err
+    assert (out / "report" / "report.html").is_file()
+    for cells in ("2", "3"):
+        result = run_cli("zero-cost", "validate", "--cells", cells, "--out",
+                         str(tmp_path / cells), env=env)
+        assert result.code == 2 and "Traceback" not in result.err
+        assert "--cells must be between 4 and 725" in result.err and "-inf" in result.err
+        assert not (tmp_path / cells).exists()
+    again = run_cli("zero-cost", "validate", "--cells", "5", "--proxies", "synflow,params",
+                    "--out", str(out), env=env)
+    assert again.code == 2 and "Pass --resume" in again.err
+    resumed = run_cli("zero-cost", "validate", "--cells", "5", "--proxies", "synflow,params",
+                      "--threads", "1", "--out", str(out), "--resume", "--quiet", env=env)
+    assert resumed.code == 0, resumed.err

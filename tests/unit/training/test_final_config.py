@@ -54,7 +54,7 @@ def test_a_study_without_final_is_resolved_and_hashed_as_before(plugins) -> None
     ("final", "match"),
     [
         ({"seeds": 3}, r"final\.seeds: unknown key"),
-        ({"repeats": 0}, r"final\.repeats: expected a positive integer"),
+        ({"repeats": 0}, r"final\.repeats: 0 is out of range: it must be >= 1 \(a positive"),
         ({"evaluator": {"dataset": "mnist5k"}}, r"final\.evaluator\.dataset: is the study's"),
         ({"evaluator": {"epochs": 0}}, r"final\.evaluator\.epochs: 0 is out of range"),
         ({"evaluator": {"name": "tabular"}},
