@@ -145,8 +145,30 @@ def test_execution_and_failure_keys_are_accepted(write_study, tmp_path: Path, pl
 
 
 def test_run_data_dir_overrides_the_study(write_study, tmp_path: Path) -> None:
-    empty = tmp_path / "nodata"
-    empty.mkdir()
-    result = run_cli("run", str(write_study(GOOD)), "--out", str(tmp_path / "o"),
-                     "--data-dir", str(empty))
-    assert result.code == 2 and str(empty / "nb201" / "nb201_accuracies.csv") in result.err
+    """--data-dir on run: a table there replaces the shipped copy of the same name."""
+    import json
+    import shutil
+
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from nasbench.data import find_table
+
+    shipped = find_table("nb201")
+    own = tmp_path / "own"
+    own.mkdir()
+    table = pq.read_table(shipped.path)
+    column = "cifar10/test_200ep"
+    table = table.set_column(table.schema.get_field_index(column), column,
+                             pc.multiply(table.column(column), 0.0))
+    pq.write_table(table, own / "nb201.parquet")
+    shutil.copy(shipped.path.with_suffix(".json"), own / "nb201.json")
+    out = tmp_path / "o"
+    result = run_cli("run", str(write_study(GOOD)), "--out", str(out), "--data-dir", str(own),
+                     "--quiet")
+    assert result.code == 0, result.err
+    import pandas as pd
+
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert (runs[column] == 0.0).all(), "the table in --data-dir was not the one read"
+    assert json.loads((out / "manifest.json").read_text())
