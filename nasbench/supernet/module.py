@@ -49,6 +49,11 @@ class SupernetModule(nn.Module):
     def standalone(self, arch: Architecture) -> nn.Module:
         """A freshly initialised stand-alone network of ``arch``, sized like this supernet."""
 
+    def network_for_cost(self, arch: Architecture) -> nn.Module:
+        """The stand-alone network of ``arch`` sized like this supernet, freshly initialised,
+        for counting its parameters and operations (no weights are shared with it)."""
+        return self.standalone(arch)
+
     @abstractmethod
     def shared_name(self, arch: Architecture, name: str) -> str:
         """The name, in this supernet, of the parameter or buffer ``name`` of the stand-alone
