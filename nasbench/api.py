@@ -675,14 +675,20 @@ class SupernetAccess(ABC):
         """Restore :meth:`state_dict` (after :meth:`configure`)."""
 
     def mixture_gradient(self, weights: Sequence[Any], batch: Any, *, need_grad: bool = True,
-                         train: bool = False) -> tuple[float, list[Any] | None]:
+                         train: bool = False, accumulate: bool = False
+                         ) -> tuple[float, list[Any] | None]:
         """The loss on ``batch`` of the relaxation run with the given mixing ``weights`` (one
         tensor per relaxation matrix, taken as they are: sampled methods pass one-hot or
         Gumbel-softmax rows), and its gradient with respect to them when ``need_grad``; with
-        ``train``, the same pass also steps the shared weights. Operations of weight exactly
-        zero are not computed."""
+        ``train``, the same pass also steps the shared weights; with ``accumulate``, it keeps
+        their gradient for :meth:`step_weights`. Operations of weight exactly zero are not
+        computed."""
         raise NotImplementedError(f"{type(self).__name__} runs no relaxation with given "
                                   "mixing weights")
+
+    def step_weights(self) -> None:
+        """Step the shared weights with the gradient :meth:`mixture_gradient` accumulated."""
+        raise NotImplementedError(f"{type(self).__name__} accumulates no gradients")
 
     def network_cost(self, arch: Architecture, metric: str) -> float:
         """A cost of the stand-alone network of ``arch`` at the supernet's size: ``params``

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from nasbench.api import Architecture
-from nasbench.supernet.module import SupernetModule, configure_batch_norm, mixed
+from nasbench.supernet.module import SupernetModule, configure_batch_norm, mixed, unit_weights
 
 from .darts import CELLS, EDGE_OFFSETS, PRIMITIVES, STEPS, DartsSpace
 from .darts_net import DartsNetwork, darts_op
@@ -67,6 +67,7 @@ class DartsMixedCell(nn.Module):
         self._path: list[tuple[tuple[int, nn.Module], tuple[int, nn.Module]]] = []
         self._weights: torch.Tensor | None = None
         self._active: list[list[bool]] = []
+        self._unit: list[list[bool]] | None = None
         self.out_channels = STEPS * channels
 
     def set_path(self, edges: Sequence[tuple[str, int]]) -> None:
@@ -87,6 +88,7 @@ class DartsMixedCell(nn.Module):
         computed (a one-hot row runs one operation, as GDAS's sampled forward does)."""
         self._weights = weights
         self._active = (weights != 0).tolist()
+        self._unit = unit_weights(weights)
 
     def forward(self, s0: torch.Tensor, s1: torch.Tensor, drop_prob: float = 0.0
                 ) -> torch.Tensor:
@@ -101,7 +103,8 @@ class DartsMixedCell(nn.Module):
             for source in range(step + 2):
                 e = EDGE_OFFSETS[step] + source
                 ops = [(k, op) for k, op in self._ops[e] if self._active[e][k]]
-                out = mixed(ops, weights[e], states[source])
+                out = mixed(ops, weights[e], states[source],
+                            None if self._unit is None else self._unit[e])
                 if out is not None:
                     total = out if total is None else total + out
             if total is None:  # every weight of every incoming edge is zero

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from nasbench.api import Architecture
-from nasbench.supernet.module import SupernetModule, configure_batch_norm
+from nasbench.supernet.module import SupernetModule, configure_batch_norm, unit_weights
 
 from .nb201 import EDGES, OPS
 from .nb201_net import Nb201Network, edge_op
@@ -44,6 +44,7 @@ class Nb201MixedCell(nn.Module):
         self._path: list[list[tuple[int, nn.Module]]] = [[], [], []]
         self._weights: torch.Tensor | None = None
         self._active: list[list[bool]] = []
+        self._unit: list[list[bool]] | None = None
 
     def set_path(self, arch: Architecture) -> None:
         path: list[list[tuple[int, nn.Module]]] = [[], [], [], []]
@@ -56,6 +57,7 @@ class Nb201MixedCell(nn.Module):
     def set_relaxation(self, weights: torch.Tensor) -> None:
         self._weights = weights
         self._active = (weights != 0).tolist()
+        self._unit = unit_weights(weights)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self._weights is not None:
@@ -97,16 +99,18 @@ class Nb201MixedCell(nn.Module):
                 edge = self.edges[f"edge_{j}_{i}"]
                 w = weights[e]
                 on = active[e]
+                unit = self._unit[e] if self._unit is not None else None
                 terms = []
                 if on[_SKIP]:
-                    terms.append(w[_SKIP] * nodes[i])
+                    terms.append((_SKIP, nodes[i]))
                 if on[_POOL]:
-                    terms.append(w[_POOL] * shared[i][_POOL])
+                    terms.append((_POOL, shared[i][_POOL]))
                 if on[_CONV1]:
-                    terms.append(w[_CONV1] * _conv_bn(edge["nor_conv_1x1"], shared[i][_CONV1]))
+                    terms.append((_CONV1, _conv_bn(edge["nor_conv_1x1"], shared[i][_CONV1])))
                 if on[_CONV3]:
-                    terms.append(w[_CONV3] * _conv_bn(edge["nor_conv_3x3"], shared[i][_CONV1]))
-                for out in terms:
+                    terms.append((_CONV3, _conv_bn(edge["nor_conv_3x3"], shared[i][_CONV1])))
+                for k, term in terms:
+                    out = term if unit is not None and unit[k] else w[k] * term
                     total = out if total is None else total + out
             nodes.append(total if total is not None else torch.zeros_like(x))
         return nodes[3]

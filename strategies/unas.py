@@ -160,17 +160,20 @@ class Unas(SampledOneShot):
         p = self.params
         supernet = self.supernet
         tau = self.temperature()
-        if self.step >= self.search_start:
-            self._architecture_step(tau)
+        if self.step >= self.search_start and self._architecture_step(tau):
+            supernet.step_weights()  # the weights' gradient came with the objective's pass
+            return
         weights = self.relaxed_sample(tau) if p.w_sample == "relaxed" else self.hard_sample()
         supernet.train_step(supernet.batch("w", p.batch_size), weights=weights)
 
-    def _architecture_step(self, tau: float) -> None:
+    def _architecture_step(self, tau: float) -> bool:
+        """One step of the logits; whether it left the shared weights' gradient of their
+        training step (see :meth:`_objective`)."""
         from nasbench.supernet.estimators import rebar, relaxed, score
 
         p = self.params
         self._set_alpha_lr()
-        objective = self._objective()
+        objective, fused = self._objective()
         if p.estimator == "rebar":
             estimate = rebar(self.logits, objective, self.rng, tau=tau, eta=p.rebar_eta)
         else:
@@ -184,6 +187,7 @@ class Unas(SampledOneShot):
             grads = [g + advantage * s for g, s in zip(grads, score(self.logits, estimate.sample),
                                                        strict=True)]
         self.apply(grads)
+        return bool(fused)
 
     def _set_alpha_lr(self) -> None:
         """The logits' learning rate, cosine-annealed per epoch over the search epochs."""
@@ -193,18 +197,32 @@ class Unas(SampledOneShot):
         for group in self.alpha_optimizer.param_groups:
             group["lr"] = lr
 
-    def _objective(self) -> Any:
+    def _objective(self) -> tuple[Any, list[bool]]:
+        """The estimator's objective, and a flag set once it has also accumulated the shared
+        weights' gradient.
+
+        The generalisation loss evaluates the relaxed sample on a training minibatch, the
+        very pass the released code's weight step repeats (same sample, same minibatch, same
+        weights): with ``w_sample = "relaxed"`` the first relaxed evaluation keeps the shared
+        weights' gradient, and the weights step once the architecture step is done.
+        """
         p = self.params
         supernet = self.supernet
         valid_batch = supernet.batch("alpha", p.batch_size)
+        fused: list[bool] = []
         if p.objective == "valid_loss":
-            return self.objective(valid_batch)
+            return self.objective(valid_batch), fused
         train_batch = supernet.batch("w", p.batch_size)
         lam, anchor = p.gen_lambda, p.gen_anchor
+        fuse = p.w_sample == "relaxed"
 
         def generalisation(weights: list[Any], need_grad: bool
                            ) -> tuple[float, list[Any] | None]:
-            lt, gt = supernet.mixture_gradient(weights, train_batch, need_grad=need_grad)
+            keep = fuse and need_grad and not fused
+            lt, gt = supernet.mixture_gradient(weights, train_batch, need_grad=need_grad,
+                                               accumulate=keep)
+            if keep:
+                fused.append(True)
             lv, gv = supernet.mixture_gradient(weights, valid_batch, need_grad=need_grad)
             gap = lv - lt
             sign = 1.0 if gap > 0 else -1.0 if gap < 0 else 0.0
@@ -217,7 +235,7 @@ class Unas(SampledOneShot):
                      for t, v in zip(gt, gv, strict=True)]
             return value, grads
 
-        return generalisation
+        return generalisation, fused
 
     def cost_of(self, sample: list[Any]) -> float:
         """The relative cost of the architecture the space derives from a one-hot sample."""

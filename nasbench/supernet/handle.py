@@ -198,8 +198,8 @@ class SupernetHandle(SupernetAccess):
         return value
 
     def mixture_gradient(self, weights: Sequence[torch.Tensor], batch: Batch, *,
-                         need_grad: bool = True, train: bool = False
-                         ) -> tuple[float, list[torch.Tensor] | None]:
+                         need_grad: bool = True, train: bool = False,
+                         accumulate: bool = False) -> tuple[float, list[torch.Tensor] | None]:
         """The loss on ``batch`` of the relaxation run with the mixing ``weights`` as given
         (rows need not be softmaxes; an operation whose weight is exactly zero is not
         computed, so a one-hot row runs one operation), and its gradient with respect to
@@ -207,7 +207,9 @@ class SupernetHandle(SupernetAccess):
 
         With ``train``, the same forward and backward pass also takes one optimiser step of
         the shared weights (no augmentation): the step :meth:`train_step` would take with
-        these weights on this batch, without a second pass.
+        these weights on this batch, without a second pass. With ``accumulate``, the pass
+        leaves the shared weights' gradient in place and :meth:`step_weights` takes the step
+        later (after other evaluations at the same weights).
         """
         optimizer = self._configured()
         with self._clock():
@@ -216,13 +218,14 @@ class SupernetHandle(SupernetAccess):
             self._mode(training=True)
             x, y = batch
             grads: list[torch.Tensor] | None = None
-            if train:
+            if train or accumulate:
                 loss = self._loss(self.model(x), y)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if need_grad:
                     grads = [torch.zeros_like(w) if w.grad is None else w.grad for w in leaves]
-                self._optimizer_step()
+                if train:
+                    self._optimizer_step()
             elif need_grad:
                 loss = self._loss(self.model(x), y)
                 grads = _grads(loss, leaves)
@@ -233,6 +236,13 @@ class SupernetHandle(SupernetAccess):
         if not math.isfinite(value):
             raise SupernetDiverged(f"the supernet's loss became {value}")
         return value, grads
+
+    def step_weights(self) -> None:
+        """The optimiser step of the shared weights with the gradient a
+        :meth:`mixture_gradient` call with ``accumulate`` left."""
+        self._configured()
+        with self._clock():
+            self._optimizer_step()
 
     def network_cost(self, arch: Architecture, metric: str) -> float:
         """``params`` or ``flops`` (multiply-accumulates of one example, NAS-Bench-201's
