@@ -592,6 +592,12 @@ class Strategy(_Plugin):
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned, after :meth:`setup`."""
 
+    def diagnostics(self) -> dict[str, float]:
+        """Figures about the search itself (e.g. the variance of a gradient estimator), for
+        the run's summary; keys lower_snake. The harness records them as
+        ``strategy.<key>`` columns of ``runs.parquet``. None by default."""
+        return {}
+
 
 class SupernetAccess(ABC):
     """A one-shot strategy's handle to its weight-sharing supernet.
@@ -671,6 +677,27 @@ class SupernetAccess(ABC):
     @abstractmethod
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore :meth:`state_dict` (after :meth:`configure`)."""
+
+    def mixture_gradient(self, weights: Sequence[Any], batch: Any, *, need_grad: bool = True,
+                         train: bool = False, accumulate: bool = False
+                         ) -> tuple[float, list[Any] | None]:
+        """The loss on ``batch`` of the relaxation run with the given mixing ``weights`` (one
+        tensor per relaxation matrix, taken as they are: sampled methods pass one-hot or
+        Gumbel-softmax rows), and its gradient with respect to them when ``need_grad``; with
+        ``train``, the same pass also steps the shared weights; with ``accumulate``, it keeps
+        their gradient for :meth:`step_weights`. Operations of weight exactly zero are not
+        computed."""
+        raise NotImplementedError(f"{type(self).__name__} runs no relaxation with given "
+                                  "mixing weights")
+
+    def step_weights(self) -> None:
+        """Step the shared weights with the gradient :meth:`mixture_gradient` accumulated."""
+        raise NotImplementedError(f"{type(self).__name__} accumulates no gradients")
+
+    def network_cost(self, arch: Architecture, metric: str) -> float:
+        """A cost of the stand-alone network of ``arch`` at the supernet's size: ``params``
+        or ``flops`` (one example's multiply-accumulates)."""
+        raise NotImplementedError(f"{type(self).__name__} counts no network costs")
 
 
 class Evaluator(_Plugin):

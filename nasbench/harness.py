@@ -409,7 +409,9 @@ class RunExecutor:
         if supernet is not None:  # supernet time after the last trial (e.g. a diverged chunk)
             self.cum_cost += supernet.seconds - charged
             self.strategy_cost += supernet.seconds - charged
-        return self._summary(strategy.recommend(), stop)
+        summary = self._summary(strategy.recommend(), stop)
+        summary.update({f"strategy.{k}": float(v) for k, v in strategy.diagnostics().items()})
+        return summary
 
     def readable(self, record: dict[str, Any]) -> dict[str, Any]:
         """A log record as the row ``trials.parquet`` will hold."""
@@ -908,6 +910,7 @@ def consolidate(
                 row[f"search.{m}"] = row[m]
                 row[m] = s["final_metrics"].get(m)
         row["incumbent_evaluated"] = s.get("incumbent_evaluated", False)
+        row.update({k: v for k, v in s.items() if k.startswith("strategy.")})
         row["wall_time"] = s.get("wall_time")
         if study.final is not None:
             row.update({"final.search_metric": s["final_search_metric"],

@@ -14,12 +14,8 @@ import argparse
 from pathlib import Path
 
 import pandas as pd
-
-PARAMETER_FREE = ("none", "skip_connect", "avg_pool_3x3")
-
-
-def _ops(cell: str) -> list[str]:
-    return [edge.split("~")[0] for node in cell.split("+") for edge in node.strip("|").split("|")]
+from nasbench.results.collapse import PARAMETER_FREE
+from nasbench.results.collapse import cell_ops as _ops
 
 
 def _table(frame: pd.DataFrame) -> str:

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from nasbench.api import Architecture
-from nasbench.supernet.module import SupernetModule, configure_batch_norm, mixed
+from nasbench.supernet.module import SupernetModule, configure_batch_norm, mixed, unit_weights
 
 from .darts import CELLS, EDGE_OFFSETS, PRIMITIVES, STEPS, DartsSpace
 from .darts_net import DartsNetwork, darts_op
@@ -66,6 +66,8 @@ class DartsMixedCell(nn.Module):
                      for edge in self.edges]
         self._path: list[tuple[tuple[int, nn.Module], tuple[int, nn.Module]]] = []
         self._weights: torch.Tensor | None = None
+        self._active: list[list[bool]] = []
+        self._unit: list[list[bool]] | None = None
         self.out_channels = STEPS * channels
 
     def set_path(self, edges: Sequence[tuple[str, int]]) -> None:
@@ -82,7 +84,11 @@ class DartsMixedCell(nn.Module):
         self._weights = None
 
     def set_relaxation(self, weights: torch.Tensor) -> None:
+        """Mixing weights, one row per edge; operations of weight exactly zero are not
+        computed (a one-hot row runs one operation, as GDAS's sampled forward does)."""
         self._weights = weights
+        self._active = (weights != 0).tolist()
+        self._unit = unit_weights(weights)
 
     def forward(self, s0: torch.Tensor, s1: torch.Tensor, drop_prob: float = 0.0
                 ) -> torch.Tensor:
@@ -96,9 +102,13 @@ class DartsMixedCell(nn.Module):
             total = None
             for source in range(step + 2):
                 e = EDGE_OFFSETS[step] + source
-                out = mixed(self._ops[e], weights[e], states[source])
-                total = out if total is None else total + out
-            assert total is not None
+                ops = [(k, op) for k, op in self._ops[e] if self._active[e][k]]
+                out = mixed(ops, weights[e], states[source],
+                            None if self._unit is None else self._unit[e])
+                if out is not None:
+                    total = out if total is None else total + out
+            if total is None:  # every weight of every incoming edge is zero
+                total = self._zeros[self._strides[EDGE_OFFSETS[step]]](states[0])
             states.append(total)
         return torch.cat(states[2:], dim=1)
 
@@ -137,6 +147,10 @@ class DartsSupernet(DartsNetwork, SupernetModule):
         by_kind = dict(zip(CELLS, weights, strict=True))
         for cell, kind in zip(self.cells, self._kinds, strict=True):
             cell.set_relaxation(by_kind[kind])
+
+    def network_for_cost(self, arch: Architecture) -> nn.Module:
+        """The stand-alone network of ``arch`` (whatever ``pool_bn``: it only counts)."""
+        return self._standalone(self.space.genotype(arch))
 
     def standalone(self, arch: Architecture) -> nn.Module:
         if self.pool_bn:

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from nasbench.api import Architecture
-from nasbench.supernet.module import SupernetModule, configure_batch_norm
+from nasbench.supernet.module import SupernetModule, configure_batch_norm, unit_weights
 
 from .nb201 import EDGES, OPS
 from .nb201_net import Nb201Network, edge_op
@@ -43,6 +43,8 @@ class Nb201MixedCell(nn.Module):
         })
         self._path: list[list[tuple[int, nn.Module]]] = [[], [], []]
         self._weights: torch.Tensor | None = None
+        self._active: list[list[bool]] = []
+        self._unit: list[list[bool]] | None = None
 
     def set_path(self, arch: Architecture) -> None:
         path: list[list[tuple[int, nn.Module]]] = [[], [], [], []]
@@ -54,6 +56,8 @@ class Nb201MixedCell(nn.Module):
 
     def set_relaxation(self, weights: torch.Tensor) -> None:
         self._weights = weights
+        self._active = (weights != 0).tolist()
+        self._unit = unit_weights(weights)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self._weights is not None:
@@ -73,25 +77,42 @@ class Nb201MixedCell(nn.Module):
 
         The operations of every edge leaving node i share their input, so its ReLU (the first
         step of both convolutions) and its pooling (which has no weights) are computed once
-        per node, not once per edge: the same numbers, fewer operations.
+        per node, not once per edge: the same numbers, fewer operations. An operation whose
+        weight is exactly zero is not computed (a one-hot row runs its one operation, as
+        GDAS's sampled forward does); a node all of whose weights are zero is zeros.
         """
+        active = self._active
         nodes = [x]
-        shared: list[tuple[torch.Tensor, torch.Tensor]] = []
+        shared: list[dict[int, torch.Tensor]] = []
         for j in (1, 2, 3):
             source = nodes[j - 1]
-            pool = self.edges[f"edge_{j}_{j - 1}"]["avg_pool_3x3"]
-            shared.append((torch.relu(source), pool(source)))
+            needs = [active[_EDGE_INDEX[(j - 1, k)]] for k in range(j, 4)]
+            cache: dict[int, torch.Tensor] = {}  # _CONV1: the ReLU both convolutions read
+            if any(row[_CONV1] or row[_CONV3] for row in needs):
+                cache[_CONV1] = torch.relu(source)
+            if any(row[_POOL] for row in needs):
+                cache[_POOL] = self.edges[f"edge_{j}_{j - 1}"]["avg_pool_3x3"](source)
+            shared.append(cache)
             total = None
             for i in range(j):
                 e = _EDGE_INDEX[(i, j)]
                 edge = self.edges[f"edge_{j}_{i}"]
                 w = weights[e]
-                relu, pooled = shared[i]
-                out = (w[_SKIP] * nodes[i] + w[_POOL] * pooled
-                       + w[_CONV1] * _conv_bn(edge["nor_conv_1x1"], relu)
-                       + w[_CONV3] * _conv_bn(edge["nor_conv_3x3"], relu))
-                total = out if total is None else total + out
-            nodes.append(total)
+                on = active[e]
+                unit = self._unit[e] if self._unit is not None else None
+                terms = []
+                if on[_SKIP]:
+                    terms.append((_SKIP, nodes[i]))
+                if on[_POOL]:
+                    terms.append((_POOL, shared[i][_POOL]))
+                if on[_CONV1]:
+                    terms.append((_CONV1, _conv_bn(edge["nor_conv_1x1"], shared[i][_CONV1])))
+                if on[_CONV3]:
+                    terms.append((_CONV3, _conv_bn(edge["nor_conv_3x3"], shared[i][_CONV1])))
+                for k, term in terms:
+                    out = term if unit is not None and unit[k] else w[k] * term
+                    total = out if total is None else total + out
+            nodes.append(total if total is not None else torch.zeros_like(x))
         return nodes[3]
 
 

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 SPLITS = ("train", "w", "alpha", "valid")
+NETWORK_COSTS = ("params", "flops")
+"""Costs :meth:`SupernetHandle.network_cost` counts (a latency table would add ``latency``)."""
 """The data a handle serves: the training split, its two halves, the validation split."""
 
 
@@ -125,6 +127,8 @@ class SupernetHandle(SupernetAccess):
             self.supernet = space.build_supernet(
                 input_shape=data.input_shape, num_classes=data.num_classes, **size)
         self.model: nn.Module = self.supernet
+        self.input_shape = tuple(data.input_shape)
+        self._costs: dict[tuple[str, Architecture], float] = {}
         x, y = data.x["train"], data.y["train"]
         half = len(y) // 2
         self._data: dict[str, Batch] = {
@@ -175,26 +179,89 @@ class SupernetHandle(SupernetAccess):
         return x[index], y[index]
 
     def train_step(self, batch: Batch, *, arch: Architecture | None = None,
-                   alpha: Sequence[torch.Tensor] | None = None) -> float:
+                   alpha: Sequence[torch.Tensor] | None = None,
+                   weights: Sequence[torch.Tensor] | None = None) -> float:
         optimizer = self._configured()
         with self._clock():
             x, y = batch
             if self._augment is not None:
                 x = self._augment(x)
-            self._route(arch, alpha, detach=True)
+            self._route(arch, alpha, detach=True, weights=weights)
             self._mode(training=True)
             loss = self._loss(self.model(x), y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            clip = self._recipe.grad_clip if self._recipe is not None else 0.0
-            if clip:
-                torch.nn.utils.clip_grad_norm_(self._params, clip)
-            optimizer.step()
-            self._scheduler.step()
+            self._optimizer_step()
             value = float(loss.detach())
         if not math.isfinite(value):
             raise SupernetDiverged(f"the shared weights' training loss became {value}")
         return value
+
+    def mixture_gradient(self, weights: Sequence[torch.Tensor], batch: Batch, *,
+                         need_grad: bool = True, train: bool = False,
+                         accumulate: bool = False) -> tuple[float, list[torch.Tensor] | None]:
+        """The loss on ``batch`` of the relaxation run with the mixing ``weights`` as given
+        (rows need not be softmaxes; an operation whose weight is exactly zero is not
+        computed, so a one-hot row runs one operation), and its gradient with respect to
+        ``weights`` when ``need_grad``.
+
+        With ``train``, the same forward and backward pass also takes one optimiser step of
+        the shared weights (no augmentation): the step :meth:`train_step` would take with
+        these weights on this batch, without a second pass. With ``accumulate``, the pass
+        leaves the shared weights' gradient in place and :meth:`step_weights` takes the step
+        later (after other evaluations at the same weights).
+        """
+        optimizer = self._configured()
+        with self._clock():
+            leaves = [w.detach().to(torch.float32).requires_grad_(need_grad) for w in weights]
+            self.supernet.set_relaxation(leaves)
+            self._mode(training=True)
+            x, y = batch
+            grads: list[torch.Tensor] | None = None
+            if train or accumulate:
+                loss = self._loss(self.model(x), y)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if need_grad:
+                    grads = [torch.zeros_like(w) if w.grad is None else w.grad for w in leaves]
+                if train:
+                    self._optimizer_step()
+            elif need_grad:
+                loss = self._loss(self.model(x), y)
+                grads = _grads(loss, leaves)
+            else:
+                with torch.no_grad():
+                    loss = self._loss(self.model(x), y)
+            value = float(loss.detach())
+        if not math.isfinite(value):
+            raise SupernetDiverged(f"the supernet's loss became {value}")
+        return value, grads
+
+    def step_weights(self) -> None:
+        """The optimiser step of the shared weights with the gradient a
+        :meth:`mixture_gradient` call with ``accumulate`` left."""
+        self._configured()
+        with self._clock():
+            self._optimizer_step()
+
+    def network_cost(self, arch: Architecture, metric: str) -> float:
+        """``params`` or ``flops`` (multiply-accumulates of one example, NAS-Bench-201's
+        convention) of the stand-alone network of ``arch`` at this supernet's size; cached
+        per architecture. Not charged to the run: the count stands in for a table lookup."""
+        from nasbench.netstats import count_flops, count_params
+
+        if metric not in NETWORK_COSTS:
+            raise ValueError(f"unknown network cost {metric!r}; available: "
+                             f"{', '.join(NETWORK_COSTS)}")
+        key = (metric, tuple(arch))
+        if key not in self._costs:
+            with torch_threads(self.threads), torch.random.fork_rng():
+                network = self.supernet.network_for_cost(arch)
+                if metric == "params":
+                    self._costs[key] = float(count_params(network))
+                else:
+                    self._costs[key] = float(count_flops(network, self.input_shape))
+        return self._costs[key]
 
     def alpha_gradient(self, alpha: Sequence[torch.Tensor], alpha_batch: Batch, *,
                        w_batch: Batch | None = None, order: int = 1,
@@ -318,12 +385,25 @@ class SupernetHandle(SupernetAccess):
                                "first")
         return self._optimizer
 
+    def _optimizer_step(self) -> None:
+        """Clip (as the recipe says), step the shared weights' optimiser and schedule."""
+        assert self._optimizer is not None
+        clip = self._recipe.grad_clip if self._recipe is not None else 0.0
+        if clip:
+            torch.nn.utils.clip_grad_norm_(self._params, clip)
+        self._optimizer.step()
+        self._scheduler.step()
+
     def _route(self, arch: Architecture | None, alpha: Sequence[torch.Tensor] | None, *,
-               detach: bool) -> None:
-        if (arch is None) == (alpha is None):
-            raise ValueError("give exactly one of arch (single path) and alpha (relaxation)")
+               detach: bool, weights: Sequence[torch.Tensor] | None = None) -> None:
+        if sum(x is not None for x in (arch, alpha, weights)) != 1:
+            raise ValueError("give exactly one of arch (single path), alpha (relaxation) and "
+                             "weights (relaxation with given mixing weights)")
         if arch is not None:
             self.supernet.set_path(arch)
+            return
+        if weights is not None:
+            self.supernet.set_relaxation([w.detach().to(torch.float32) for w in weights])
             return
         assert alpha is not None
         weights = [torch.softmax(a.detach() if detach else a, dim=-1) for a in alpha]

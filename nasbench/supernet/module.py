@@ -49,6 +49,11 @@ class SupernetModule(nn.Module):
     def standalone(self, arch: Architecture) -> nn.Module:
         """A freshly initialised stand-alone network of ``arch``, sized like this supernet."""
 
+    def network_for_cost(self, arch: Architecture) -> nn.Module:
+        """The stand-alone network of ``arch`` sized like this supernet, freshly initialised,
+        for counting its parameters and operations (no weights are shared with it)."""
+        return self.standalone(arch)
+
     @abstractmethod
     def shared_name(self, arch: Architecture, name: str) -> str:
         """The name, in this supernet, of the parameter or buffer ``name`` of the stand-alone
@@ -107,11 +112,20 @@ def configure_batch_norm(module: nn.Module, *, affine: bool, track_running_stats
     return module
 
 
-def mixed(ops: Sequence[tuple[int, nn.Module]], weights: torch.Tensor, x: torch.Tensor
-          ) -> torch.Tensor | None:
-    """``sum_k weights[k] * op_k(x)`` over the ``(k, op)`` pairs (``none`` left out)."""
+def mixed(ops: Sequence[tuple[int, nn.Module]], weights: torch.Tensor, x: torch.Tensor,
+          unit: Sequence[bool] | None = None) -> torch.Tensor | None:
+    """``sum_k weights[k] * op_k(x)`` over the ``(k, op)`` pairs (``none`` left out); where
+    ``unit[k]`` says the weight is a constant 1, the product is skipped."""
     total = None
     for k, op in ops:
-        out = weights[k] * op(x)
+        out = op(x) if unit is not None and unit[k] else weights[k] * op(x)
         total = out if total is None else total + out
     return total
+
+
+def unit_weights(weights: torch.Tensor) -> list[list[bool]] | None:
+    """Per row and column, whether a weight is a constant 1 (equal to 1 and not
+    differentiated): multiplying by it can be skipped. ``None`` when weights need gradients."""
+    if weights.requires_grad:
+        return None
+    return (weights == 1).tolist()

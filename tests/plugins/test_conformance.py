@@ -30,6 +30,8 @@ ONE_SHOT_PARAMS = {
              "controller_aggregate": 3, "final_samples": 3},
     "rsws": {"epochs": 1, "batch_size": 32, "report_every": 0.25, "candidates": 5,
              "rank_batches": 1},
+    "gdas": {"epochs": 1, "batch_size": 32, "report_every": 0.25},
+    "unas": {"epochs": 1, "warmup_epochs": 0, "batch_size": 32, "report_every": 0.25},
 }
 """Short schedules for the built-in one-shot strategies: 4 proposals each on small data."""
 

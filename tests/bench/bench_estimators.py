@@ -1,0 +1,132 @@
+"""Time per step of the sampled one-shot strategies against the steps they are measured by:
+a GDAS step against a single-path (RSWS) step on the same supernet (target: within 1.5x), and
+UNAS steps against a first-order DARTS step (target: within 2x).
+
+Every way is the strategy's own ``train_step`` (weights and, where the method has one, the
+architecture step), through the supernet handle, on Fashion-MNIST minibatches of the same size
+(default 64) and one torch thread. The ways are timed in interleaved rounds in one process
+(each round times ``--steps`` steps of every way), and each way's figure is the median over
+rounds of its mean step time, so that a machine shared with other work slows all ways alike.
+Printed side by side in one run, with the ratios and whether each target is met.
+
+Run from the repository root (best on an otherwise idle machine)::
+
+    python tests/bench/bench_estimators.py
+    python tests/bench/bench_estimators.py --C 16 --image-size 0 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Any
+
+WAYS: dict[str, tuple[str, dict[str, Any]]] = {
+    "rsws (single path)": ("rsws", {}),
+    "gdas": ("gdas", {}),
+    "gdas, weights' pass only": ("gdas", {"_weights_only": True}),
+    "snas (gdas variant)": ("gdas", {"variant": "snas"}),
+    "darts 1st order": ("darts", {}),
+    "unas relaxed, valid_loss": ("unas", {"estimator": "relaxed", "objective": "valid_loss"}),
+    "unas rebar, valid_loss": ("unas", {"estimator": "rebar", "objective": "valid_loss"}),
+    "unas relaxed, generalisation": ("unas", {"estimator": "relaxed",
+                                              "objective": "generalisation"}),
+    "unas rebar, generalisation (default)": ("unas", {}),
+    "unas rebar, generalisation, flops cost": ("unas", {"cost_weight": 0.1}),
+}
+TARGETS = {"gdas": ("rsws (single path)", 1.5),
+           "gdas, weights' pass only": ("rsws (single path)", 1.5)}
+"""Way -> (the way it is measured against, the largest ratio the issue allows)."""
+
+
+def _strategy(name: str, extra: dict[str, Any], args: argparse.Namespace, make_context: Any
+              ) -> Any:
+    import numpy as np
+    from nasbench.spaces.nb201 import Nb201Space
+
+    from nasbench.params import build_params
+    from nasbench.registry import load_plugins
+
+    cls = load_plugins().strategies.get(name)
+    extra = dict(extra)
+    weights_only = extra.pop("_weights_only", False)
+    values = {"batch_size": args.batch, "epochs": 50, **extra}
+    if name == "unas":
+        values["warmup_epochs"] = 0
+    strategy = cls(build_params(cls.Params, values))
+    strategy.setup(Nb201Space(), np.random.default_rng(0), make_context())
+    if weights_only:
+        return _WeightsPass(strategy)
+    return strategy
+
+
+class _WeightsPass:
+    """GDAS's step without its architecture pass: the weights on one sampled path."""
+
+    def __init__(self, strategy: Any) -> None:
+        self.strategy = strategy
+
+    def train_step(self) -> None:
+        s = self.strategy
+        s.supernet.train_step(s.supernet.batch("w", s.params.batch_size),
+                              weights=s.hard_sample())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", default="fashion_mnist")
+    parser.add_argument("--image-size", type=int, default=16,
+                        help="resize images to this side (0: keep the dataset's)")
+    parser.add_argument("--train-samples", type=int, default=4096)
+    parser.add_argument("--C", type=int, default=8)
+    parser.add_argument("--N", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=5, help="timed steps per way and round")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+
+    import torch
+    from nasbench.spaces.nb201 import Nb201Space
+
+    from nasbench.testing.supernet import supernet_contexts
+
+    torch.set_num_threads(1)
+    image_size = args.image_size or None
+    make_context = supernet_contexts(Nb201Space(), args.dataset, size={"C": args.C, "N": args.N},
+                                     image_size=image_size, train_samples=args.train_samples)
+    strategies = {way: _strategy(name, extra, args, make_context)
+                  for way, (name, extra) in WAYS.items()}
+    for strategy in strategies.values():  # warm-up: first calls allocate and build caches
+        for _ in range(2):
+            strategy.train_step()
+    rounds: dict[str, list[float]] = {way: [] for way in WAYS}
+    for _ in range(args.rounds):
+        for way, strategy in strategies.items():
+            t0 = time.perf_counter()
+            for _ in range(args.steps):
+                strategy.train_step()
+            rounds[way].append(1000 * (time.perf_counter() - t0) / args.steps)
+    ms = {way: statistics.median(times) for way, times in rounds.items()}
+
+    print(f"NB201 supernet C={args.C}, N={args.N}, {args.dataset} at "
+          f"{args.image_size or 'native'} px, batch {args.batch}, one torch thread; median over "
+          f"{args.rounds} interleaved rounds of {args.steps} steps\n")
+    rsws, darts = ms["rsws (single path)"], ms["darts 1st order"]
+    print(f"{'way':<42}{'ms/step':>9}{'x rsws':>8}{'x darts':>9}   target")
+    for way in WAYS:
+        if way in TARGETS:
+            base, limit = TARGETS[way]
+        elif way.startswith("unas"):
+            base, limit = "darts 1st order", 2.0
+        else:
+            base, limit = None, None
+        note = ""
+        if base is not None:
+            ratio = ms[way] / ms[base]
+            note = f"<= {limit:g}x {base.split(' ')[0]}: {'met' if ratio <= limit else 'MISSED'}"
+        print(f"{way:<42}{ms[way]:>9.1f}{ms[way] / rsws:>8.2f}{ms[way] / darts:>9.2f}   {note}")
+
+
+if __name__ == "__main__":
+    main()
