@@ -131,8 +131,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from nasbench.results.zero_cost_study import write_validation_report
 
     from nasbench.data import default_data_dir
-    from nasbench.harness import run_study
     from nasbench.registry import load_plugins
+    from nasbench.run import run_study
 
     plugins = load_plugins(args.plugin_manager)
     data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()

@@ -71,7 +71,7 @@ BASELINE_LABEL = "random_sampling"
 
 _LABEL = re.compile(r"^[a-z][a-z0-9_]*$")
 _SECTIONS = ("study", "space", "evaluator", "budget", "baseline", "final", "strategies",
-             "supernet")
+             "supernet", "execution")
 _EVALUATOR_KEYS = ("name", "dataset", "search_metric", "report_metrics")
 
 
@@ -143,6 +143,10 @@ class Study:
     """The final protocol, when the study declares one."""
     supernet: SupernetSpec | None = None
     """The supernet protocol, when a strategy trains a supernet (capability ``supernet``)."""
+    execution: Mapping[str, Any] = field(default_factory=dict)
+    """Where and how the study executes (``[execution]``: ``scheduler``,
+    ``checkpoint_seconds``); never part of the config hash, since results do not depend on
+    it."""
 
     @property
     def config_hash(self) -> str:
@@ -491,7 +495,32 @@ def study_from_dict(
         source=source,
         final=final,
         supernet=supernet,
+        execution=_execution(raw),
     )
+
+
+def _execution(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``[execution]`` table: an existing Dask scheduler and the checkpoint interval."""
+    table = raw.get("execution", {})
+    if not isinstance(table, Mapping):
+        raise ConfigError("execution", "expected a table", "Write [execution] with its keys.")
+    known = {"scheduler", "checkpoint_seconds"}
+    for key in table:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"Did you mean '{close[0]}'? " if close else ""
+            raise ConfigError(f"execution.{key}", "unknown key",
+                              f"{hint}Known: {available(known)}.")
+    scheduler = table.get("scheduler")
+    if scheduler is not None and (not isinstance(scheduler, str) or "://" not in scheduler):
+        raise ConfigError("execution.scheduler", f"expected an address such as "
+                          f"'tcp://HOST:8786', got {scheduler!r}")
+    seconds = table.get("checkpoint_seconds")
+    if seconds is not None and (not isinstance(seconds, (int, float))
+                                or isinstance(seconds, bool) or seconds <= 0):
+        raise ConfigError("execution.checkpoint_seconds",
+                          f"expected a positive number of seconds, got {seconds!r}")
+    return dict(table)
 
 
 def _final(raw: Mapping[str, Any], plugins: Plugins, space: SearchSpace, ev_name: str,

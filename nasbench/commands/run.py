@@ -22,7 +22,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="results directory (default: runs/<study>/<timestamp>)")
     p.add_argument("--resume", action="store_true",
                    help="continue the study in --out (default: the latest under runs/<study>)")
-    p.add_argument("--workers", type=int, default=1, help="parallel worker processes")
+    p.add_argument("--workers", type=int, default=1,
+                   help="run on a Dask LocalCluster of N single-threaded worker processes")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run on an existing Dask cluster (default: $NASBENCH_SCHEDULER, or the "
+                        "study's [execution] scheduler)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(handler=cmd_run)
 
@@ -34,9 +38,22 @@ def _latest(base: Path) -> Path | None:
     return dirs[-1] if dirs else None
 
 
+def resume_command(args: argparse.Namespace, out: Path) -> str:
+    """The command that continues an interrupted study in ``out``."""
+    words = ["nasbench", "run"]
+    if args.study is not None:
+        words.append(str(args.study))
+    words += ["--out", str(out), "--resume"]
+    if args.workers > 1:
+        words += ["--workers", str(args.workers)]
+    if args.scheduler:
+        words += ["--scheduler", args.scheduler]
+    return shlex.join(words)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from nasbench.harness import run_study
     from nasbench.protocol import load_study
+    from nasbench.run import run_study
 
     plugins = _plugins(args)
     if args.study is None:
@@ -64,18 +81,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
             out = base / stamp
     command = shlex.join(["nasbench", *sys.argv[1:]]) if sys.argv else None
-    outcome = run_study(
-        study, plugins, out, resume=args.resume, workers=args.workers,
-        progress=not args.quiet, command=command,
-    )
-    if not outcome.complete:
-        print(
-            f"{outcome.runs_done}/{outcome.runs_total} runs are done in {out}; the others are "
-            f"held by other workers ({', '.join(outcome.pending[:5])}"
-            f"{', ...' if len(outcome.pending) > 5 else ''}). The last worker to finish writes "
-            f"the tables; or run again with --resume --out {out}.",
+    try:
+        outcome = run_study(
+            study, plugins, out, resume=args.resume, workers=args.workers,
+            scheduler=args.scheduler, progress=not args.quiet, command=command,
         )
-        return 0
+    except KeyboardInterrupt:
+        print(f"nasbench: interrupted; finished trials are saved. Continue with: "
+              f"{resume_command(args, out)}", file=sys.stderr)
+        return 130
+    if outcome.failed:
+        print(f"{len(outcome.failed)} run(s) failed ({', '.join(outcome.failed[:5])}"
+              f"{', ...' if len(outcome.failed) > 5 else ''}); their reasons are in "
+              f"{out}/runs/<run_id>.error.txt and the leaderboard counts them.", file=sys.stderr)
     from nasbench.results.leaderboard import write_leaderboard
     from nasbench.results.schema import load_results
 

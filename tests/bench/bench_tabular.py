@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 from nasbench.evaluators.nb201_table import Nb201Benchmark
 
-from nasbench.harness import run_study
 from nasbench.protocol import study_from_dict
 from nasbench.registry import load_plugins
+from nasbench.run import run_study
 
 METRICS = ("cifar10/valid_12ep", "cifar10/test_200ep", "cifar100/test_200ep",
            "imagenet16_120/test_200ep")

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 
 from nasbench.api import EvaluatorContext, Trial
-from nasbench.final import final_log_path
-from nasbench.harness import run_study
 from nasbench.protocol import load_study
-from nasbench.store import RunLog
+from nasbench.run import run_study
+from nasbench.run.records import FinalRecord
+from nasbench.store import Layout, RunLog
 from tests.conftest import ROOT, run_cli
 
 STUDY = """
@@ -116,7 +116,7 @@ def test_a_study_killed_during_final_training_resumes_without_redoing_it(
     cmd = [sys.executable, "-m", "nasbench.cli", "run", str(study), "--out", str(out),
            "--quiet"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    first_log = final_log_path(out, "random_search-0")
+    first_log = Layout(out).final_log("random_search-0")
     proc = subprocess.Popen(cmd, env=env)
     try:
         deadline = time.monotonic() + 300
@@ -137,7 +137,7 @@ def test_a_study_killed_during_final_training_resumes_without_redoing_it(
     # the training finished before the kill is kept as it was (its wall time included),
     # and only the missing repeat was trained
     assert after[0] == before[0]
-    assert [r["rep"] for r in after] == [0, 1]
+    assert [FinalRecord.from_log(r).repeat for r in after] == [0, 1]
     final = pd.read_parquet(out / "final.parquet")
     assert len(final) == 8 and not final.duplicated(["run_id", "repeat"]).any()
     runs = pd.read_parquet(out / "runs.parquet")
