@@ -161,7 +161,7 @@ def run_on_dask(study: Study, plugins: Plugins, jobs: Sequence[RunJob], writer: 
         ]
         try:
             while True:
-                _drain(channel, writer, wait=0.1)
+                _drain(channel, writer, wait=0.02)
                 if all(f.done() for f in futures):
                     break
             _drain(channel, writer, wait=0)
@@ -175,24 +175,15 @@ def run_on_dask(study: Study, plugins: Plugins, jobs: Sequence[RunJob], writer: 
 
 
 def _drain(channel: Any, writer: Writer, wait: float) -> None:
-    """Apply every message waiting in ``channel``; with ``wait``, wait that long for one."""
-    from distributed import TimeoutError as DaskTimeout
-
-    batches: list[Any] = []
-    if wait > 0:
-        try:
-            batches.append(channel.get(timeout=wait))
-        except (DaskTimeout, TimeoutError):
-            return
-    while True:
-        more = channel.get(batch=True)
-        if not more:
-            break
-        batches.extend(more)
+    """Apply every message waiting in ``channel``; when there is none, pause ``wait``
+    seconds (the scheduler holds the queue; a blocking get would log a timeout each time)."""
+    batches = channel.get(batch=True)
     for batch in batches:
         for message in batch:
             writer.handle(message)
     writer.maybe_flush()
+    if not batches and wait > 0:
+        time.sleep(wait)
 
 
 # -- on a worker ---------------------------------------------------------------------------------

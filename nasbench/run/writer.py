@@ -79,6 +79,7 @@ class Writer:
             run.finals.add(record.repeat)
             final_log = RunLog(self.layout.final_log(run_id))
             final_log.append(record.to_log())
+            final_log.flush()
             final_log.close()
             if self._on_trials is not None:
                 self._on_trials(run_id, 1)
