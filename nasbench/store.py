@@ -154,6 +154,17 @@ def _frame_at(data: bytes, pos: int) -> tuple[Any, int] | None:
         return None
 
 
+def _damage(data: bytes, pos: int) -> str:
+    """What is wrong with the frame at ``pos``: its checksum, or content that is not plain
+    data (refused unread: a planted pickle)."""
+    if pos + _HEADER.size <= len(data):
+        size, crc = _HEADER.unpack_from(data, pos)
+        body = data[pos + _HEADER.size : pos + _HEADER.size + size]
+        if len(body) == size and zlib.crc32(body) == crc:
+            return "a record that is not plain data (refused, never loaded)"
+    return "checksum error"
+
+
 def read_frames(path: Path) -> tuple[list[Any], int, list[str]]:
     """The intact frames of ``path``, the length of its intact prefix, and what was damaged.
 
@@ -174,14 +185,14 @@ def read_frames(path: Path) -> tuple[list[Any], int, list[str]]:
             out.append(got[0])
             pos = good = got[1]
             continue
+        what = _damage(data, pos)
         resync = next((p for p in range(pos + 1, len(data) - _HEADER.size + 1)
                        if _frame_at(data, p) is not None), None)
         if resync is None:
-            problems.append(f"{path}: checksum error at byte {pos}; dropped a torn tail of "
+            problems.append(f"{path}: {what} at byte {pos}; dropped a torn tail of "
                             f"{len(data) - pos} bytes")
             break
-        problems.append(f"{path}: checksum error at byte {pos}; skipped {resync - pos} damaged "
-                        "bytes")
+        problems.append(f"{path}: {what} at byte {pos}; skipped {resync - pos} damaged bytes")
         pos = resync
     return out, good, problems
 

@@ -93,6 +93,20 @@ class PacedEvaluator(SyntheticEvaluator):
         return super().evaluate(space, trial, seed=seed, fidelity=fidelity)
 
 
+class InterruptingEvaluator(SyntheticEvaluator):
+    """The synthetic evaluator, interrupted (as by Ctrl-C) at its ``stop_at``-th call."""
+
+    name: ClassVar[str] = "interrupting"
+    calls: ClassVar[int] = 0
+    stop_at: ClassVar[int | None] = None
+
+    def evaluate(self, space, trial, *, seed, fidelity=None):
+        type(self).calls += 1
+        if type(self).calls == type(self).stop_at:
+            raise KeyboardInterrupt
+        return super().evaluate(space, trial, seed=seed, fidelity=fidelity)
+
+
 class BrokenSearch(RandomSearch):
     """Random search that raises when told its sixth result."""
 
@@ -112,7 +126,7 @@ class ExecutionPlugins:
     @hookimpl
     def nasbench_register_evaluators(self, registry) -> None:
         for cls in (SyntheticEvaluator, PacedEvaluator, RaisingEvaluator, DyingEvaluator,
-                    SlowEvaluator):
+                    SlowEvaluator, InterruptingEvaluator):
             registry.add(cls)
 
     @hookimpl
