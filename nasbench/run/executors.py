@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 import time
 import uuid
@@ -191,7 +192,9 @@ _SESSIONS: dict[str, Session] = {}
 
 
 class _QueueSink:
-    """On a worker: batch messages and put them on the driver's queue."""
+    """On a worker: batch messages and put them on the driver's queue, at most every
+    ``FLUSH_SECONDS`` (each put is a round trip to the scheduler), and at once for a
+    checkpoint, which must follow the trials it covers."""
 
     def __init__(self, channel: Any) -> None:
         self.channel = channel
@@ -203,9 +206,13 @@ class _QueueSink:
 
     def checkpoint(self, run_id: str, n_trials: int, data: bytes) -> None:
         self.buffer.append(("ckpt", run_id, n_trials, data))
-        self.flush()
+        self.send()
 
     def flush(self) -> None:
+        if time.perf_counter() - self.last >= FLUSH_SECONDS:
+            self.send()
+
+    def send(self) -> None:
         if self.buffer:
             self.channel.put(self.buffer)
             self.buffer = []
@@ -213,8 +220,7 @@ class _QueueSink:
 
     def done(self, run_id: str, summary: dict[str, Any]) -> None:
         self.buffer.append(("done", run_id, summary))
-        if time.perf_counter() - self.last >= FLUSH_SECONDS:
-            self.flush()
+        self.flush()
 
 
 def _worker_session(study: Study, extra: list[object], threads: int) -> Session:
@@ -222,10 +228,8 @@ def _worker_session(study: Study, extra: list[object], threads: int) -> Session:
     if session is None:
         for name in THREAD_VARIABLES:
             os.environ[name] = str(threads)
-        with contextlib.suppress(ImportError):
-            import torch
-
-            torch.set_num_threads(threads)
+        if "torch" in sys.modules:  # else torch reads OMP_NUM_THREADS when it is imported
+            sys.modules["torch"].set_num_threads(threads)
         plugins = load_plugins(make_plugin_manager(plugins=extra))
         cache = Path(tempfile.gettempdir()) / "nasbench-worker-cache" / study.config_hash[:16]
         session = _SESSIONS[study.config_hash] = Session(study, plugins, cache, threads)
@@ -241,5 +245,5 @@ def _run_chunk(study: Study, extra: list[object], jobs: list[RunJob], channel_na
     sink = _QueueSink(Queue(channel_name, client=get_client()))
     for job in jobs:
         execute_run(session, job, sink)
-    sink.flush()
+    sink.send()
     return [job.spec.run_id for job in jobs]
