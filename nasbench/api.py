@@ -192,12 +192,17 @@ class Budget:
         cost: seconds of (simulated or measured) evaluation cost.
         count_repeats: whether re-proposals of an architecture count towards ``evaluations``.
         max_proposals: hard stop on proposals, so that a strategy that only repeats itself ends.
+        trial_timeout: seconds after which an evaluation is stopped and recorded failed.
+        retries: further attempts of an evaluation whose process died, before it is recorded
+            failed. With either set, evaluations run in a child process.
     """
 
     evaluations: int | None = None
     cost: float | None = None
     count_repeats: bool = False
     max_proposals: int | None = None
+    trial_timeout: float | None = None
+    retries: int = 0
 
 
 @dataclass(frozen=True, slots=True)

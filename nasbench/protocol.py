@@ -462,6 +462,9 @@ def study_from_dict(
             "cost": budget.cost,
             "count_repeats": budget.count_repeats,
             "max_proposals": budget.max_proposals,
+            # only when set, so that the hashes of studies without them stay as they were
+            **({"trial_timeout": budget.trial_timeout} if budget.trial_timeout else {}),
+            **({"retries": budget.retries} if budget.retries else {}),
         },
         "baseline": {"seeds": list(baseline_seeds)},
         "strategies": [
@@ -623,7 +626,8 @@ def _supernet(raw: Mapping[str, Any], plugins: Plugins, space: SearchSpace,
 
 
 def _budget(table: Mapping[str, Any], evaluator: Evaluator) -> Budget:
-    known = {"evaluations", "cost", "count_repeats", "max_proposals"}
+    known = {"evaluations", "cost", "count_repeats", "max_proposals", "trial_timeout",
+             "retries"}
     for key in table:
         if key not in known:
             close = difflib.get_close_matches(key, known, n=1)
@@ -658,9 +662,19 @@ def _budget(table: Mapping[str, Any], evaluator: Evaluator) -> Budget:
         raise ConfigError(
             "budget.max_proposals", f"expected a positive integer, got {max_proposals!r}"
         )
+    timeout = table.get("trial_timeout")
+    if timeout is not None and (not isinstance(timeout, (int, float))
+                                or isinstance(timeout, bool) or timeout <= 0):
+        raise ConfigError("budget.trial_timeout",
+                          f"expected a positive number of seconds, got {timeout!r}")
+    retries = table.get("retries", 0)
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+        raise ConfigError("budget.retries", f"expected a whole number >= 0, got {retries!r}")
     return Budget(
         evaluations=evaluations,
         cost=float(cost) if cost is not None else None,
         count_repeats=count_repeats,
         max_proposals=max_proposals,
+        trial_timeout=float(timeout) if timeout is not None else None,
+        retries=retries,
     )

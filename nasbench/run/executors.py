@@ -29,6 +29,7 @@ from typing import Any
 from nasbench.errors import UserError
 from nasbench.protocol import Study
 from nasbench.registry import Plugins, load_plugins, make_plugin_manager
+from nasbench.run.isolation import extra_plugins
 from nasbench.run.loop import RunJob, execute_run
 from nasbench.run.records import FinalRecord, TrialRecord
 from nasbench.run.session import Session
@@ -89,13 +90,6 @@ def scheduler_address(option: str | None, study: Study) -> str | None:
         return os.environ[SCHEDULER_ENV]
     execution = getattr(study, "execution", None) or {}
     return execution.get("scheduler")
-
-
-def extra_plugins(plugins: Plugins) -> list[object]:
-    """Plugin objects registered directly (not through entry points), which workers must
-    register too."""
-    from_dists = {id(p) for p, _ in plugins.manager.list_plugin_distinfo()}
-    return [p for p in plugins.manager.get_plugins() if id(p) not in from_dists]
 
 
 def needs_gpu(study: Study, plugins: Plugins) -> bool:
@@ -171,6 +165,16 @@ def run_on_dask(study: Study, plugins: Plugins, jobs: Sequence[RunJob], writer: 
             for fut in futures:
                 fut.cancel()
         errors = [f.exception() for f in futures if f.status == "error"]
+        from distributed import KilledWorker
+
+        killed = [e for e in errors if isinstance(e, KilledWorker)]
+        if killed:
+            raise UserError(
+                f"Dask workers died again and again running the same runs ({killed[0]}). An "
+                "evaluation probably crashes its process: set [budget] retries (and "
+                "trial_timeout) to evaluate in a child process, so that such a trial is "
+                "recorded failed; then run again with --resume (finished runs are kept)."
+            )
         if errors:
             raise errors[0]
 

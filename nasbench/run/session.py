@@ -20,6 +20,7 @@ from nasbench.api import (
 from nasbench.errors import UserError
 from nasbench.protocol import Study
 from nasbench.registry import Plugins
+from nasbench.run.isolation import IsolatedEvaluations
 from nasbench.run.plan import RunSpec
 from nasbench.run.records import Evaluation
 from nasbench.store import Layout
@@ -33,9 +34,12 @@ class Session:
         plugins: the registry the study was loaded with.
         cache_dir: the evaluators' private cache (on a worker, a local directory).
         threads: torch/OpenMP/BLAS threads of each evaluation in this process.
+        isolate: evaluate in a child process (default: when the budget sets
+            ``trial_timeout`` or ``retries``; see :mod:`nasbench.run.isolation`).
     """
 
-    def __init__(self, study: Study, plugins: Plugins, cache_dir: Path, threads: int = 1) -> None:
+    def __init__(self, study: Study, plugins: Plugins, cache_dir: Path, threads: int = 1, *,
+                 isolate: bool | None = None) -> None:
         self.study = study
         self.plugins = plugins
         self.cache_dir = cache_dir
@@ -62,6 +66,13 @@ class Session:
         self._valid: set[Architecture] = set()
         self.threads = threads
         self._supernet_data: Any = None
+        budget = study.budget
+        if isolate is None:
+            isolate = budget.trial_timeout is not None or budget.retries > 0
+        self._isolated: IsolatedEvaluations | None = None
+        if isolate:
+            self._isolated = IsolatedEvaluations(study, plugins, cache_dir, threads,
+                                                 tuple(self.wanted))
 
     @classmethod
     def for_directory(cls, study: Study, plugins: Plugins, directory: Path,
@@ -110,6 +121,8 @@ class Session:
                  final: bool = False) -> tuple[Evaluation, float]:
         """Evaluate (under the final protocol if ``final``), turning a plugin's exception into a
         failed result; returns the evaluation and its wall time."""
+        if self._isolated is not None:
+            return self._isolated.evaluate(trial, eval_seed, final)
         evaluator = self.final_evaluator if final else self.evaluator
         assert evaluator is not None
         t0 = time.perf_counter()
@@ -129,6 +142,8 @@ class Session:
         return evaluation, wall
 
     def close(self) -> None:
+        if self._isolated is not None:
+            self._isolated.close()
         self.evaluator.close()
         if self.final_evaluator is not None:
             self.final_evaluator.close()

@@ -210,3 +210,48 @@ def test_a_killed_driver_resumes_against_the_same_cluster(
     done = subprocess.run([*cmd, "--resume"], env=cluster.env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     _assert_same(tmp_path / "whole", out)
+
+
+FAULTY = """
+[study]
+name = "faulty"
+seeds = [{seed}]
+[space]
+name = "nb201"
+[evaluator]
+name = "{evaluator}"
+dataset = "synthetic"
+search_metric = "valid_acc"
+report_metrics = ["test_acc"]
+[budget]
+evaluations = {evals}
+{budget}
+[[strategies]]
+name = "random_search"
+"""
+
+
+def _faulty(tmp_path: Path, evaluator: str, budget: str, evals: int = 12,
+            seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    path = tmp_path / f"{evaluator}.toml"
+    path.write_text(FAULTY.format(evaluator=evaluator, budget=budget, evals=evals, seed=seed))
+    _run(path, tmp_path / evaluator)
+    return (pd.read_parquet(tmp_path / evaluator / "trials.parquet"),
+            pd.read_parquet(tmp_path / evaluator / "runs.parquet"))
+
+
+def test_a_process_dying_inside_an_evaluation_fails_the_trial_after_its_retries(
+        tmp_path: Path) -> None:
+    trials, runs = _faulty(tmp_path, "dying", "retries = 1", seed=3)
+    died = trials[trials["status"] == "failed"]
+    assert len(died) > 0, "no architecture of this seed hits the dying evaluator"
+    assert died["reason"].str.contains(r"died \(SIGABRT, SIGABRT\) in 2 attempt").all()
+    assert len(trials) == 12 and (runs["status"] == "ok").all()
+
+
+def test_an_evaluation_past_trial_timeout_is_stopped_and_recorded_failed(tmp_path: Path) -> None:
+    trials, _ = _faulty(tmp_path, "slow", "trial_timeout = 1", seed=3)
+    stopped = trials[trials["status"] == "failed"]
+    assert len(stopped) > 0, "no architecture of this seed hits the slow evaluator"
+    assert stopped["reason"].str.contains("ran past trial_timeout").all()
+    assert len(trials) == 12
