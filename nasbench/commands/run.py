@@ -93,7 +93,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if outcome.failed:
         print(f"{len(outcome.failed)} run(s) failed ({', '.join(outcome.failed[:5])}"
               f"{', ...' if len(outcome.failed) > 5 else ''}); their reasons are in "
-              f"{out}/runs/<run_id>.error.txt and the leaderboard counts them.", file=sys.stderr)
+              f"{out}/runs/<run_id>.error.txt; runs.parquet records them (status, reason).",
+              file=sys.stderr)
     from nasbench.results.leaderboard import write_leaderboard
     from nasbench.results.schema import load_results
 

@@ -108,7 +108,8 @@ def needs_gpu(study: Study, plugins: Plugins) -> bool:
 
 
 @contextlib.contextmanager
-def dask_client(workers: int, address: str | None, threads: int) -> Iterator[Any]:
+def dask_client(workers: int, address: str | None, threads: int,
+                gpu: bool = False) -> Iterator[Any]:
     """A client of the existing scheduler at ``address``, or of a new ``LocalCluster`` of
     ``workers`` single-threaded processes whose numeric libraries use ``threads`` threads."""
     from distributed import Client, LocalCluster
@@ -125,8 +126,9 @@ def dask_client(workers: int, address: str | None, threads: int) -> Iterator[Any
             yield client
         return
     env = dict.fromkeys(THREAD_VARIABLES, str(threads))
+    extra = {"resources": {"GPU": 1}} if gpu else {}
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None, env=env, silence_logs=40) as cluster, \
+                      dashboard_address=None, env=env, silence_logs=40, **extra) as cluster, \
             Client(cluster) as client:
         yield client
 
@@ -143,11 +145,22 @@ def run_on_dask(study: Study, plugins: Plugins, jobs: Sequence[RunJob], writer: 
         return
     from distributed import Queue
 
-    with dask_client(workers, address, threads) as client:
-        n_workers = max(1, len(client.scheduler_info()["workers"]))
+    gpu = needs_gpu(study, plugins)
+    with dask_client(workers, address, threads, gpu) as client:
+        info = client.scheduler_info()["workers"]
+        n_workers = max(1, len(info))
+        resources = None
+        if gpu:
+            resources = {"GPU": 1}
+            n_workers = sum(1 for w in info.values() if w.get("resources", {}).get("GPU"))
+            if not n_workers:
+                raise UserError(
+                    "the study's evaluator needs a GPU, but no Dask worker offers the "
+                    "resource GPU. Start GPU workers with 'dask worker ADDRESS --nthreads 1 "
+                    "--resources GPU=1' (docs/scaling.md)."
+                )
         channel = Queue(f"nasbench-{uuid.uuid4().hex}", client=client)
         extra = extra_plugins(plugins)
-        resources = {"GPU": 1} if needs_gpu(study, plugins) else None
         futures = [
             client.submit(_run_chunk, study, extra, chunk, channel.name, threads,
                           key=f"nasbench-runs-{uuid.uuid4().hex}", pure=False,

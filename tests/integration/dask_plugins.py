@@ -107,6 +107,13 @@ class InterruptingEvaluator(SyntheticEvaluator):
         return super().evaluate(space, trial, seed=seed, fidelity=fidelity)
 
 
+class GpuEvaluator(SyntheticEvaluator):
+    """The synthetic evaluator, declaring that it needs a GPU."""
+
+    name: ClassVar[str] = "gpu_synthetic"
+    needs_gpu: ClassVar[bool] = True
+
+
 class BrokenSearch(RandomSearch):
     """Random search that raises when told its sixth result."""
 
@@ -126,7 +133,7 @@ class ExecutionPlugins:
     @hookimpl
     def nasbench_register_evaluators(self, registry) -> None:
         for cls in (SyntheticEvaluator, PacedEvaluator, RaisingEvaluator, DyingEvaluator,
-                    SlowEvaluator, InterruptingEvaluator):
+                    SlowEvaluator, InterruptingEvaluator, GpuEvaluator):
             registry.add(cls)
 
     @hookimpl

@@ -183,11 +183,21 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(
     victim = next(w for w in cluster.workers if w.poll() is None)
     victim.send_signal(signal.SIGKILL)
     victim.wait()
+    assert not Layout(out).runs_table.exists(), "the study ended before the kill"
     driver.join(timeout=120)
     cluster.start_worker()
     cluster.wait_for_workers(2)
     assert not driver.is_alive() and not errors, errors
     _assert_same(tmp_path / "whole", out)
+
+
+def test_a_gpu_evaluator_asks_dask_for_a_gpu_and_is_refused_where_none_is_offered(
+        tmp_path: Path, cluster: Cluster) -> None:
+    from nasbench.errors import UserError
+
+    path = _study(tmp_path, seeds=1, evals=5, evaluator="gpu_synthetic")
+    with pytest.raises(UserError, match="no Dask worker offers the resource GPU"):
+        _run(path, tmp_path / "s", scheduler=cluster.address)
 
 
 def test_a_killed_driver_resumes_against_the_same_cluster(
