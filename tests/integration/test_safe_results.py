@@ -227,3 +227,36 @@ def test_ctrl_c_prints_the_command_that_continues(tmp_path: Path) -> None:
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 130
     assert f"nasbench run {path} --out '{out}' --resume" in proc.stderr
+
+
+@pytest.mark.parametrize(("table", "key"), [
+    ('[execution]\nschedular = "tcp://x:1"', "execution.schedular"),
+    ('[execution]\nscheduler = "localhost"', "execution.scheduler"),
+    ('[execution]\ncheckpoint_seconds = 0', "execution.checkpoint_seconds"),
+])
+def test_execution_table_mistakes_are_named(tmp_path: Path, table: str, key: str) -> None:
+    from nasbench.errors import ConfigError
+
+    path = tmp_path / "s.toml"
+    path.write_text(STUDY.format(evaluator="synthetic", strategy="random_search").replace(
+        "[execution]\ncheckpoint_seconds = 0.001", table))
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_study(path, _plugins())
+
+
+def test_budget_retries_and_timeout_are_checked_and_leave_other_hashes_alone(
+        tmp_path: Path) -> None:
+    from nasbench.errors import ConfigError
+
+    plain = tmp_path / "plain.toml"
+    plain.write_text(STUDY.format(evaluator="synthetic", strategy="random_search"))
+    limited = tmp_path / "limited.toml"
+    limited.write_text(plain.read_text().replace(
+        "evaluations = 150", "evaluations = 150\ntrial_timeout = 60\nretries = 2"))
+    a, b = load_study(plain, _plugins()), load_study(limited, _plugins())
+    assert "trial_timeout" not in a.resolved["budget"] and a.budget.retries == 0
+    assert b.budget.trial_timeout == 60.0 and b.budget.retries == 2
+    limited.write_text(plain.read_text().replace("evaluations = 150",
+                                                 "evaluations = 150\nretries = -1"))
+    with pytest.raises(ConfigError, match=r"budget\.retries"):
+        load_study(limited, _plugins())
