@@ -58,6 +58,11 @@ class LightningParams(DataParams, TrainingRecipe):
     threads: int | Literal["auto"] = param(
         1, doc="torch threads per evaluation; results depend on it, so it is part of the "
         "protocol ('auto': the worker's share of the cores)", ge=1)
+    cost_unit: Literal["seconds", "epochs", "flops"] = param(
+        "seconds", doc="what an evaluation costs in budget.cost: measured seconds (differ "
+        "between machines), or deterministic units that replay anywhere: epochs trained, or "
+        "training FLOPs (3 x forward MACs per example x examples seen: forward and a backward "
+        "of twice its cost); measured seconds are recorded beside as info.seconds")
 
     def check(self) -> None:
         if "auxiliary" in self.size:
@@ -253,11 +258,13 @@ class LightningEvaluator(Evaluator):
             )
             generator = torch.Generator(device=device).manual_seed(seed)
             outcome = fit(self._fabric, module, data, generator)
-        cost = time.perf_counter() - t0
+        seconds = time.perf_counter() - t0
+        cost = training_cost(p.cost_unit, seconds, outcome.epochs, len(data.y["train"]), flops)
         info = {
             "epochs": outcome.epochs, "steps": outcome.steps, "threads": self._threads,
             "device": device.type, "train_seconds": outcome.train_seconds,
             "eval_seconds": outcome.eval_seconds, "params": n_params, "flops": flops,
+            "seconds": seconds, "cost_unit": p.cost_unit,
         }
         if outcome.diverged is not None:
             return EvalResult({}, cost, "diverged", outcome.diverged, info)
@@ -271,6 +278,17 @@ class LightningEvaluator(Evaluator):
     def close(self) -> None:
         self._data = None
         self._fabric = None
+
+
+def training_cost(unit: str, seconds: float, epochs: int, n_train: int, macs: int) -> float:
+    """The cost of one training in ``unit``: measured ``seconds``; ``epochs`` trained; or
+    training FLOPs, forward MACs per example x 3 (forward, and a backward pass of about twice
+    the forward) x examples seen. The last two are the same on every machine."""
+    if unit == "epochs":
+        return float(epochs)
+    if unit == "flops":
+        return float(3 * macs * epochs * n_train)
+    return seconds
 
 
 def _perplexity(loss: float) -> float:

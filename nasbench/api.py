@@ -192,12 +192,17 @@ class Budget:
         cost: seconds of (simulated or measured) evaluation cost.
         count_repeats: whether re-proposals of an architecture count towards ``evaluations``.
         max_proposals: hard stop on proposals, so that a strategy that only repeats itself ends.
+        trial_timeout: seconds after which an evaluation is stopped and recorded failed.
+        retries: further attempts of an evaluation whose process died, before it is recorded
+            failed. With either set, evaluations run in a child process.
     """
 
     evaluations: int | None = None
     cost: float | None = None
     count_repeats: bool = False
     max_proposals: int | None = None
+    trial_timeout: float | None = None
+    retries: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -581,12 +586,24 @@ class Strategy(_Plugin):
     def tell(self, trial: Trial, observation: Observation) -> None:
         """The outcome of a trial returned by :meth:`ask`."""
 
-    @abstractmethod
     def recommend(self) -> Architecture | None:
-        """The architecture the strategy would return now (by the search metric only)."""
+        """The architecture the strategy would return now (by the search metric only).
+
+        The harness tracks each run's incumbent (the first architecture with the best observed
+        search metric); override this only when the strategy knows better (a supernet's
+        argmax). A strategy that does not override it never has this default called.
+        """
+        return None
+
+    checkpoints: ClassVar[bool] = True
+    """Whether :meth:`state_dict` captures the strategy's state as plain data (numbers,
+    strings, lists, dicts, numpy arrays). ``False`` (a library object that cannot be saved
+    as plain data, such as an optuna sampler): the harness never saves its state and resumes
+    a run by replaying the run's logged trials from its seed."""
 
     def state_dict(self) -> dict[str, Any]:
-        """Everything needed to continue exactly (the harness saves the generator itself)."""
+        """Everything needed to continue exactly, as plain data (numbers, strings, lists,
+        dicts, numpy arrays, tensors); the harness saves the generator itself."""
         return {}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:

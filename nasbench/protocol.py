@@ -162,11 +162,8 @@ class Study:
     supernet: SupernetSpec | None = None
     """The supernet protocol, when a strategy trains a supernet (capability ``supernet``)."""
     execution: ExecutionTable = field(default_factory=ExecutionTable)
-    """Where runs execute (``[execution]``); not part of the config hash."""
-    retries: int = 0
-    """Attempts after a trial's process died before it is recorded failed."""
-    trial_timeout: float | None = None
-    """Seconds after which an evaluation is stopped and recorded failed."""
+    """Where runs execute (``[execution]``); not part of the config hash, since results do not
+    depend on it."""
 
     @property
     def config_hash(self) -> str:
@@ -434,7 +431,8 @@ def study_from_dict(
     if max_proposals is None:
         max_proposals = 20 * evaluations if evaluations else 100_000
     budget = Budget(evaluations=evaluations, cost=budget_p.cost,
-                    count_repeats=budget_p.count_repeats, max_proposals=max_proposals)
+                    count_repeats=budget_p.count_repeats, max_proposals=max_proposals,
+                    trial_timeout=budget_p.trial_timeout, retries=budget_p.retries or 0)
     resolved = {
         "study": {"name": name, "seed": study_p.seed, "seeds": list(seeds)},
         "space": {"name": space_name, **params_to_dict(space_params)},
@@ -488,8 +486,6 @@ def study_from_dict(
         final=final,
         supernet=supernet,
         execution=execution,
-        retries=budget_p.retries or 0,
-        trial_timeout=budget_p.trial_timeout,
     )
 
 

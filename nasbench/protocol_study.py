@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nasbench.errors import ConfigError, Problems, UserError
+from nasbench.errors import ConfigError, Problems
 
 if TYPE_CHECKING:
     from nasbench.protocol import Study
@@ -190,46 +190,22 @@ def run_protocol_study(protocols: list[Protocol], plugins: Plugins, out: Path, *
     """Run (or, with ``resume``, continue) every protocol into ``out/<protocol>``; returns the
     directories.
 
-    With several workers each protocol runs in its own worker process, its seeds one after
-    the other: protocols differ in cost (a deeper network, more seeds), and whole protocols
-    balance the workers better than the few runs of one protocol do.
+    Protocols run one after the other; with several workers, the runs of each protocol spread
+    over a Dask ``LocalCluster`` of that many single-threaded worker processes.
     """
     command = shlex.join(["nasbench", *sys.argv[1:]]) if sys.argv else None
     directories = {p.name: out / p.name for p in protocols}
-    if workers <= 1 or len(protocols) <= 1:
-        for protocol in protocols:
-            _run_protocol(protocol.study, directories[protocol.name], command, resume,
-                          progress, plugins)
-        return directories
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-        futures = {pool.submit(_run_protocol, p.study, directories[p.name], command,
-                               resume): p.name
-                   for p in protocols}
-        for future in as_completed(futures):
-            future.result()
-            if progress:
-                print(f"protocol '{futures[future]}' done: {directories[futures[future]]}",
-                      file=sys.stderr, flush=True)
+    for protocol in protocols:
+        _run_protocol(protocol.study, directories[protocol.name], command, resume, progress,
+                      plugins, workers)
     return directories
 
 
 def _run_protocol(study: Study, directory: Path, command: str | None, resume: bool,
-                  progress: bool = False, plugins: Plugins | None = None) -> None:
-    """Run (or resume) one protocol's study; in a worker process, with one torch thread."""
-    from nasbench.harness import run_study
-    from nasbench.registry import load_plugins
+                  progress: bool, plugins: Plugins, workers: int = 1) -> None:
+    """Run (or resume) one protocol's study."""
+    from nasbench.run import run_study
 
-    if plugins is None:
-        import torch
-
-        torch.set_num_threads(1)
-        plugins = load_plugins()
     resume = resume and (directory / "manifest.json").exists()  # a protocol not yet started
-    outcome = run_study(study, plugins, directory, resume=resume,
-                        progress=progress, command=command)
-    if not outcome.complete:
-        raise UserError(f"{directory} is still being run by another process; run the "
-                        "protocol study again when it is done.")
+    run_study(study, plugins, directory, resume=resume, workers=workers, progress=progress,
+              command=command)

@@ -1,26 +1,32 @@
-"""Durable results: append-only run logs, checkpoints, and Parquet tables.
+"""Durable results: every path of a results directory, append-only run logs, checkpoints,
+and Parquet tables.
 
-Layout of a results directory::
+Layout of a results directory (:class:`Layout` names every path; nothing else builds one)::
 
-    manifest.json             the resolved config, its hash, seeds, versions, machine
-    study.toml                the config as the user wrote it
-    runs/<run_id>.log         the run's log: its finished trials, then its summary
-    runs/<run_id>.state.pkl   the strategy's state at some trial (for a fast resume)
-    trials.parquet, runs.parquet  consolidated tables, written when every run is done
+    manifest.json               the resolved config, its hash, seeds, versions, machine
+    study.toml                  the config as the user wrote it
+    runs/<run_id>.log           the run's log: its finished trials, then its summary
+    runs/<run_id>.final.log     the run's final-protocol evaluations
+    runs/<run_id>.state         the strategy's state at some trial (for a fast resume)
+    runs/<run_id>.error.txt     the traceback of a run that ended ``failed``
+    cache/                      evaluators' private caches
+    trials.parquet, runs.parquet, final.parquet   consolidated tables, written at the end
 
-A run log is a sequence of frames, each ``[payload length: u32][CRC-32: u32][payload]``, the
-payload a pickle of a list of records built only from dicts, lists, tuples, strings, numbers,
-booleans and None (read back with an unpickler that refuses anything else). Trials are
-buffered and written as one frame at least every ``FLUSH_SECONDS``, so an evaluation that
-took longer than that is on disk before the next one starts; a run's last frame holds its
-summary (``{"done": {...}}``). A process killed at any instant (even with SIGKILL) leaves at
-worst a torn last frame, which :meth:`RunLog.read` cuts off.
+Only the driver (the ``nasbench run`` process) writes here; workers send their records back.
 
-The log file is also the run's lock: the process running it holds a POSIX record lock
-(``lockf``), which the kernel releases when the process dies, so a killed run can be resumed
-at once and two processes (or machines sharing the directory over NFS) never run the same
-run. Pickle frames rather than JSON lines because encoding is the largest per-trial cost of
-a tabular study (about 0.7 us per record against 10 us for JSON on the reference machine).
+A run log is a sequence of frames, one per record, each ``[payload length: u32][CRC-32: u32]
+[payload]``; the payload is a pickle of a tuple of plain data (strings, numbers, booleans,
+None, lists, tuples, dicts) read back by :class:`_PlainUnpickler`, which refuses to construct
+any object, so a log can never run code. Frames are buffered and written together at least
+every ``FLUSH_SECONDS``; a process killed at any instant (even with SIGKILL) leaves at worst a
+torn last frame, which :meth:`RunLog.read` cuts off, saying so. A frame whose checksum fails
+in the middle of a log (a damaged disk block) is skipped and named; the intact frames after it
+are kept (the reader resynchronises on the next frame whose checksum holds).
+
+Checkpoints are plain data too: an ``.npz`` archive (read with ``allow_pickle=False``) holding
+the state's arrays and a JSON document of everything else (:func:`encode_state`). A checkpoint
+that is damaged, of another format version, of another run or not a checkpoint at all is
+ignored with a one-line warning naming the file; the run then replays from its log.
 """
 
 from __future__ import annotations
@@ -32,17 +38,84 @@ import json
 import os
 import pickle
 import struct
+import sys
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 FLUSH_SECONDS = 0.2
 """Longest time a finished trial may wait in the write buffer."""
 
+CHECKPOINT_FORMAT = "nasbench-checkpoint/2"
+"""Tag and version of checkpoint files; any other is ignored (the run replays from its log)."""
+
 _HEADER = struct.Struct("<II")
+_MAX_FRAME = 1 << 28
 
 
+def warn(message: str) -> None:
+    """One line on stderr: something in a results directory was ignored, and why."""
+    print(f"nasbench: warning: {message}", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Every path of one results directory."""
+
+    root: Path
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / "manifest.json"
+
+    @property
+    def study_copy(self) -> Path:
+        return self.root / "study.toml"
+
+    @property
+    def runs(self) -> Path:
+        return self.root / "runs"
+
+    @property
+    def cache(self) -> Path:
+        return self.root / "cache"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / ".driver.lock"
+
+    @property
+    def trials_table(self) -> Path:
+        return self.root / "trials.parquet"
+
+    @property
+    def runs_table(self) -> Path:
+        return self.root / "runs.parquet"
+
+    @property
+    def final_table(self) -> Path:
+        return self.root / "final.parquet"
+
+    def log(self, run_id: str) -> Path:
+        """The log of run ``run_id``: its trials, then its summary."""
+        return self.runs / f"{run_id}.log"
+
+    def final_log(self, run_id: str) -> Path:
+        """The final-protocol evaluations of run ``run_id``."""
+        return self.runs / f"{run_id}.final.log"
+
+    def checkpoint(self, run_id: str) -> Path:
+        """The strategy state of run ``run_id`` at some trial."""
+        return self.runs / f"{run_id}.state"
+
+    def error(self, run_id: str) -> Path:
+        """The traceback of run ``run_id`` when it ended ``failed``."""
+        return self.runs / f"{run_id}.error.txt"
+
+
+# -- run logs ------------------------------------------------------------------------------------
 class _PlainUnpickler(pickle.Unpickler):
     """Unpickles builtin containers and scalars only; a log can never run code."""
 
@@ -54,92 +127,148 @@ def _loads_plain(data: bytes) -> Any:
     return _PlainUnpickler(io.BytesIO(data)).load()
 
 
+def encode_frames(payloads: Iterable[Any]) -> bytes:
+    """Frames of ``payloads`` (plain data), each with its length and checksum."""
+    parts = []
+    for payload in payloads:
+        body = pickle.dumps(payload, protocol=5)
+        parts.append(_HEADER.pack(len(body), zlib.crc32(body)))
+        parts.append(body)
+    return b"".join(parts)
+
+
+def _frame_at(data: bytes, pos: int) -> tuple[Any, int] | None:
+    """The payload of an intact frame at ``pos`` and the position after it, or ``None``."""
+    if pos + _HEADER.size > len(data):
+        return None
+    size, crc = _HEADER.unpack_from(data, pos)
+    end = pos + _HEADER.size + size
+    if size > _MAX_FRAME or end > len(data):
+        return None
+    body = data[pos + _HEADER.size : end]
+    if zlib.crc32(body) != crc:
+        return None
+    try:
+        return _loads_plain(body), end
+    except Exception:
+        return None
+
+
+def _damage(data: bytes, pos: int) -> str:
+    """What is wrong with the frame at ``pos``: its checksum, or content that is not plain
+    data (refused unread: a planted pickle)."""
+    if pos + _HEADER.size <= len(data):
+        size, crc = _HEADER.unpack_from(data, pos)
+        body = data[pos + _HEADER.size : pos + _HEADER.size + size]
+        if len(body) == size and zlib.crc32(body) == crc:
+            return "a record that is not plain data (refused, never loaded)"
+    return "checksum error"
+
+
+def read_frames(path: Path) -> tuple[list[Any], int, list[str]]:
+    """The intact frames of ``path``, the length of its intact prefix, and what was damaged.
+
+    A frame that fails its checksum is skipped: the reader looks for the next position where
+    an intact frame starts. What is left after the last intact frame is a torn tail.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return [], 0, []
+    out: list[Any] = []
+    problems: list[str] = []
+    pos = 0
+    good = 0
+    while pos < len(data):
+        got = _frame_at(data, pos)
+        if got is not None:
+            out.append(got[0])
+            pos = good = got[1]
+            continue
+        what = _damage(data, pos)
+        resync = next((p for p in range(pos + 1, len(data) - _HEADER.size + 1)
+                       if _frame_at(data, p) is not None), None)
+        if resync is None:
+            problems.append(f"{path}: {what} at byte {pos}; dropped a torn tail of "
+                            f"{len(data) - pos} bytes")
+            break
+        problems.append(f"{path}: {what} at byte {pos}; skipped {resync - pos} damaged bytes")
+        pos = resync
+    return out, good, problems
+
+
 class RunLog:
-    """One run's append-only log of trial records, ending with its summary once done."""
+    """One run's append-only log of records, ending with its summary once the run is done.
+
+    Frames are ``("trial", ...)``/``("final", ...)`` record tuples (see
+    :mod:`nasbench.run.records`) and ``("done", summary)``.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fh: Any = None
-        self._buffer: list[dict[str, Any]] = []
+        self._buffer: list[Any] = []
 
-    def read(self) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        """The complete trial records and the summary (``None`` while the run is not done).
+    def read(self, *, repair: bool = False) -> tuple[list[tuple], dict[str, Any] | None]:
+        """The intact records and the summary (``None`` while the run is not done).
 
-        A torn or corrupt tail (from a kill) is cut off the file, when this process may write
-        it.
+        Damage is reported in one warning line per problem; with ``repair`` a torn tail is
+        cut off the file (only the driver, the sole writer, repairs).
         """
-        if self._fh is not None and os.fstat(self._fh.fileno()).st_size == 0:
-            return [], None  # just created: spare opening it again
-        try:
-            data = self.path.read_bytes()
-        except FileNotFoundError:
-            return [], None
-        records: list[dict[str, Any]] = []
+        frames, good, problems = read_frames(self.path)
+        for problem in problems:
+            warn(problem)
+        records: list[tuple] = []
         summary = None
-        pos = 0
-        good = 0
-        while pos + _HEADER.size <= len(data):
-            size, crc = _HEADER.unpack_from(data, pos)
-            body = data[pos + _HEADER.size : pos + _HEADER.size + size]
-            if len(body) < size or zlib.crc32(body) != crc:
-                break
-            try:
-                payload = _loads_plain(body)
-            except (pickle.UnpicklingError, EOFError, ValueError):
-                break
-            if isinstance(payload, dict) and "done" in payload:
-                summary = payload["done"]
-            else:
-                records.extend(payload)
-            pos += _HEADER.size + size
-            good = pos
-        if good < len(data) and self._fh is not None:
-            self._fh.truncate(good)
+        for frame in frames:
+            if not isinstance(frame, tuple) or not frame:
+                continue
+            if frame[0] == "done" and len(frame) == 2 and isinstance(frame[1], dict):
+                summary = frame[1]
+            elif isinstance(frame[0], str):
+                records.append(frame)
+        if repair and problems and good < self.path.stat().st_size:
+            with open(self.path, "r+b") as fh:  # a torn tail: nothing intact follows it
+                fh.truncate(good)
         return records, summary
 
-    def open_locked(self) -> bool:
-        """Open for appending and take the run's lock; ``False`` if another process has it."""
+    def open(self) -> None:
+        """Open for appending (the driver holds every log it writes open)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path, "ab")  # noqa: SIM115 - held for the run's lifetime
-        try:
-            fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            fh.close()
-            return False
-        self._fh = fh
-        return True
+        self._fh = open(self.path, "ab")  # noqa: SIM115 - held while the run is running
 
-    def append(self, record: dict[str, Any]) -> None:
-        self._buffer.append(record)
-
-    def _write(self, payload: Any) -> None:
-        body = pickle.dumps(payload, protocol=5)
-        self._fh.write(_HEADER.pack(len(body), zlib.crc32(body)) + body)
-        self._fh.flush()
+    def append(self, frame: tuple) -> None:
+        self._buffer.append(frame)
 
     def flush(self) -> None:
-        """Write buffered records to the operating system (they then survive a kill)."""
+        """Write buffered frames to the operating system (they then survive a kill)."""
         if self._buffer:
-            self._write(self._buffer)
+            if self._fh is None:
+                self.open()
+            self._fh.write(encode_frames(self._buffer))
+            self._fh.flush()
             self._buffer = []
 
     def finish(self, summary: dict[str, Any]) -> None:
         """Flush and append the run's summary: the run is done."""
+        self.append(("done", summary))
         self.flush()
-        self._write({"done": summary})
 
     def close(self) -> None:
         if self._fh is not None:
             with contextlib.suppress(ValueError):
                 self.flush()
-            fcntl.lockf(self._fh, fcntl.LOCK_UN)
             self._fh.close()
             self._fh = None
 
 
 @contextlib.contextmanager
 def exclusive(path: Path) -> Any:
-    """Hold a POSIX lock on ``path`` (created if needed); yields whether it was obtained."""
+    """Hold a POSIX lock on ``path`` (created if needed); yields whether it was obtained.
+
+    The driver holds the results directory's lock, so that two ``nasbench run`` processes
+    never write one directory; the kernel releases it when the process dies.
+    """
     fh = open(path, "ab")  # noqa: SIM115
     try:
         try:
@@ -155,6 +284,7 @@ def exclusive(path: Path) -> Any:
         fh.close()
 
 
+# -- small files ---------------------------------------------------------------------------------
 def write_atomic(path: Path, data: bytes, *, sync: bool = False) -> None:
     """Write ``data`` to ``path`` so that readers see the old or the new file, never half.
 
@@ -183,24 +313,134 @@ def read_json_or_none(path: Path) -> Any | None:
     """The JSON at ``path``, or ``None`` when it is absent or unreadable."""
     try:
         return json.loads(path.read_text())
-    except (FileNotFoundError, ValueError):
+    except (FileNotFoundError, ValueError, UnicodeDecodeError):
         return None
 
 
-def save_checkpoint(path: Path, state: Any) -> None:
-    write_atomic(path, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+# -- checkpoints: plain data in an .npz ----------------------------------------------------------
+def encode_state(state: Any) -> bytes:
+    """``state`` (dicts, lists, tuples, strings, numbers, booleans, None, bytes, numpy arrays
+    and torch tensors) as the bytes of an ``.npz`` archive: arrays as arrays, the rest as JSON.
+
+    Raises:
+        TypeError: for any other object (a strategy whose state is not plain data).
+    """
+    import numpy as np
+
+    arrays: dict[str, Any] = {}
+
+    def enc(obj: Any) -> Any:
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, int):
+            return obj
+        if isinstance(obj, float):
+            return obj if obj == obj and obj not in (float("inf"), float("-inf")) else \
+                {"__float__": repr(obj)}
+        if isinstance(obj, np.generic):
+            return enc(obj.item())
+        if isinstance(obj, (bytes, bytearray)):
+            key = f"a{len(arrays)}"
+            arrays[key] = np.frombuffer(bytes(obj), dtype=np.uint8)
+            return {"__bytes__": key}
+        if isinstance(obj, np.ndarray):
+            if obj.dtype.hasobject:
+                raise TypeError("a checkpoint holds no arrays of Python objects")
+            key = f"a{len(arrays)}"
+            arrays[key] = obj
+            return {"__array__": key}
+        if type(obj).__module__.startswith("torch") and hasattr(obj, "detach"):
+            key = f"a{len(arrays)}"
+            arrays[key] = obj.detach().cpu().numpy()
+            return {"__tensor__": key, "dtype": str(obj.dtype).removeprefix("torch.")}
+        if isinstance(obj, tuple):
+            return {"__tuple__": [enc(v) for v in obj]}
+        if isinstance(obj, list):
+            return [enc(v) for v in obj]
+        if isinstance(obj, Mapping):
+            if all(isinstance(k, str) and not k.startswith("__") for k in obj):
+                return {k: enc(v) for k, v in obj.items()}
+            return {"__items__": [[enc(k), enc(v)] for k, v in obj.items()]}
+        raise TypeError(f"a checkpoint holds plain data only, not {type(obj).__name__}")
+
+    doc = json.dumps(enc(state), allow_nan=False)
+    arrays["__json__"] = np.frombuffer(doc.encode(), dtype=np.uint8)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
 
 
-def load_checkpoint(path: Path) -> Any | None:
-    """The checkpoint at ``path``, or ``None`` if absent or unreadable (then replay from 0)."""
+def decode_state(data: bytes) -> Any:
+    """The state :func:`encode_state` encoded; reads no pickles (``allow_pickle=False``)."""
+    import numpy as np
+
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    doc = json.loads(bytes(arrays.pop("__json__")).decode())
+
+    def dec(obj: Any) -> Any:
+        if isinstance(obj, list):
+            return [dec(v) for v in obj]
+        if not isinstance(obj, dict):
+            return obj
+        if "__tuple__" in obj:
+            return tuple(dec(v) for v in obj["__tuple__"])
+        if "__items__" in obj:
+            return {_hashable(dec(k)): dec(v) for k, v in obj["__items__"]}
+        if "__array__" in obj:
+            return arrays[obj["__array__"]]
+        if "__bytes__" in obj:
+            return arrays[obj["__bytes__"]].tobytes()
+        if "__float__" in obj:
+            return float(obj["__float__"])
+        if "__tensor__" in obj:
+            import torch
+
+            return torch.from_numpy(arrays[obj["__tensor__"]].copy())
+        return {k: dec(v) for k, v in obj.items()}
+
+    return dec(doc)
+
+
+def _hashable(key: Any) -> Any:
+    return tuple(_hashable(k) for k in key) if isinstance(key, list) else key
+
+
+def save_checkpoint(path: Path, data: bytes) -> None:
+    """Write an encoded checkpoint (see :func:`checkpoint_bytes`) atomically."""
+    write_atomic(path, data)
+
+
+def checkpoint_bytes(run_id: str, state: Mapping[str, Any]) -> bytes:
+    """A run's checkpoint (``n_trials``, ``rng``, ``strategy``, ``wall``) as file bytes."""
+    return encode_state({"format": CHECKPOINT_FORMAT, "run_id": run_id, **state})
+
+
+def load_checkpoint(path: Path, run_id: str) -> dict[str, Any] | None:
+    """The checkpoint of run ``run_id`` at ``path``; ``None`` when absent, and ``None`` with a
+    one-line warning when damaged, foreign, of another version or of another run."""
     try:
-        return pickle.loads(path.read_bytes())
+        data = path.read_bytes()
     except FileNotFoundError:
         return None
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+    try:
+        state = decode_state(data)
+    except Exception as exc:
+        warn(f"ignored {path}: not a readable checkpoint ({type(exc).__name__}); the run "
+             "replays from its log")
         return None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        found = state.get("format") if isinstance(state, dict) else None
+        warn(f"ignored {path}: checkpoint format {found!r}, this version reads "
+             f"{CHECKPOINT_FORMAT!r}; the run replays from its log")
+        return None
+    if state.get("run_id") != run_id or not isinstance(state.get("n_trials"), int):
+        warn(f"ignored {path}: not a checkpoint of run {run_id}; the run replays from its log")
+        return None
+    return state
 
 
+# -- tables --------------------------------------------------------------------------------------
 def write_table(
     path: Path,
     columns: Mapping[str, Sequence[Any]],

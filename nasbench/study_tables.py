@@ -96,6 +96,13 @@ class ExecutionTable:
                                   "tcp://HOST:PORT")
     workers: int | None = param(None, doc="worker processes of a local cluster", ge=1)
     numerics: str | None = param(None, doc="numerical kernels the workers use")
+    checkpoint_seconds: float | None = param(None, doc="seconds between a run's checkpoints "
+                                             "(default 2)", gt=0)
+
+    def check(self) -> None:
+        if self.scheduler is not None and "://" not in self.scheduler:
+            raise ConfigError("scheduler", f"expected an address such as 'tcp://HOST:8786', "
+                              f"got {self.scheduler!r}")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ A *problem* is one registered benchmark table and one of its datasets, searched 
 table's validation metric and reported on its test metric. The suite builds one ordinary
 study per problem through the same validation as a TOML config (:func:`study_from_dict`), so
 each problem's directory is a results directory like any other (``nasbench report`` works on
-it), and runs it with the harness's :func:`~nasbench.harness.run_study`.
+it), and runs it with the harness's :func:`~nasbench.run.run_study`.
 
 Which strategies take part is read from what they declare, never from a list of names: a
 strategy takes part when it searches (:attr:`Strategy.searches`) and needs no supernet; one
@@ -295,7 +295,7 @@ def run_suite(plugins: Plugins, out: Path, *, problems: Sequence[str] | None = N
         raise UserError("--seeds and --evaluations must be at least 1.")
     if workers < 1:
         raise UserError(f"--workers must be at least 1, got {workers}.")
-    from nasbench.harness import run_study
+    from nasbench.run import run_study
 
     names = select_strategies(plugins, strategies)
     if not names:

@@ -9,18 +9,17 @@ interface with the space's decisions as categorical parameters
 (:mod:`nasbench.strategies.optuna_bridge`), seeded from the strategy's generator, in an
 in-memory study.
 
-A resumed run equals an uninterrupted one: :meth:`state_dict` keeps every observation and the
-pickled sampler (its random state included), and :meth:`load_state_dict` rebuilds the study
-from them. optuna re-proposes architectures it has already seen (the harness answers those from
+A resumed run equals an uninterrupted one: an optuna sampler cannot be saved as plain data, so
+the strategy declares ``checkpoints = False`` and the harness resumes a run by replaying its
+logged trials from the run's seed (nothing is unpickled, nothing evaluated again).
+optuna re-proposes architectures it has already seen (the harness answers those from
 the run's cache at zero cost); they are told to the sampler again like any other trial.
 """
 
 from __future__ import annotations
 
 import contextlib
-import pickle
 from collections import deque
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -60,6 +59,8 @@ class BayesianOptimisation(Strategy):
 
     name: ClassVar[str] = "bayesian"
     summary: ClassVar[str] = "Bayesian optimisation via optuna: TPE (default) or GP"
+    checkpoints: ClassVar[bool] = False
+    """An optuna sampler is not plain data: runs resume by replay from their seed."""
     Params: ClassVar[type] = BayesianParams
 
     def __init__(self, params: BayesianParams | None = None) -> None:
@@ -103,25 +104,6 @@ class BayesianOptimisation(Strategy):
 
     def recommend(self) -> Architecture | None:
         return self._best.arch
-
-    def state_dict(self) -> dict[str, Any]:
-        """Observations and the sampler; taken between a ``tell`` and the next ``ask`` (as the
-        harness does), since a trial still being evaluated cannot be carried over."""
-        if self._pending:
-            raise RuntimeError("bayesian cannot save its state while a trial is out")
-        return {
-            "sampler": pickle.dumps(self._sampler),
-            "history": [[list(a), v] for a, v in self._history],
-            "best": self._best.state_dict(),
-        }
-
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        self._sampler = pickle.loads(state["sampler"])
-        self._study = new_study(self._sampler)
-        self._history = [(tuple(a), v) for a, v in state["history"]]
-        for arch, value in self._history:
-            self._params.add_observation(self._study, arch, value)
-        self._best.load_state_dict(state["best"])
 
 
 @hookimpl

@@ -24,8 +24,6 @@ each ask follows the tell of the previous trial, as the harness runs them.
 from __future__ import annotations
 
 import math
-import pickle
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -76,6 +74,8 @@ class Bohb(Strategy):
 
     name: ClassVar[str] = "bohb"
     summary: ClassVar[str] = "BOHB: Hyperband over fidelities with TPE proposals (Falkner 2018)"
+    checkpoints: ClassVar[bool] = False
+    """Optuna samplers are not plain data: runs resume by replay from their seed."""
     Params: ClassVar[type] = BohbParams
     requires_fidelities: ClassVar[bool] = True
 
@@ -177,39 +177,6 @@ class Bohb(Strategy):
             if best.arch is not None:
                 return best.arch
         return None
-
-    # -- persistence ----------------------------------------------------------------------------
-    def state_dict(self) -> dict[str, Any]:
-        rung = self._rung
-        return {
-            "bracket": self._bracket,
-            "rung": None if rung is None else {
-                "level": rung.level, "size": rung.size,
-                "to_ask": [None if a is None else list(a) for a in rung.to_ask],
-                "observed": [[list(a), v] for a, v in rung.observed],
-            },
-            "samplers": [pickle.dumps(s) for s in self._samplers],
-            "observations": [[[list(a), v] for a, v in obs] for obs in self._observations],
-            "best": [b.state_dict() for b in self._best],
-        }
-
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        self._bracket = int(state["bracket"])
-        r = state["rung"]
-        self._rung = None if r is None else _Rung(
-            int(r["level"]), int(r["size"]),
-            [None if a is None else tuple(a) for a in r["to_ask"]],
-            [(tuple(a), float(v)) for a, v in r["observed"]],
-        )
-        self._samplers = [pickle.loads(s) for s in state["samplers"]]
-        self._studies = [new_study(s) for s in self._samplers]
-        self._observations = [[(tuple(a), float(v)) for a, v in obs]
-                              for obs in state["observations"]]
-        for study, obs in zip(self._studies, self._observations, strict=True):
-            for arch, value in obs:
-                self._params.add_observation(study, arch, value)
-        for best, saved in zip(self._best, state["best"], strict=True):
-            best.load_state_dict(saved)
 
 
 @hookimpl

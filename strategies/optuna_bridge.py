@@ -8,8 +8,9 @@ define-by-run API), so spaces whose later decisions depend on earlier ones are c
 search spaces to optuna, which TPE handles natively.
 
 Studies live in memory: nasbench's run logs are the durable record, and optuna's own storage
-would cost 50-130 ms per trial. Resuming rebuilds a study from the observations a strategy
-keeps and the pickled sampler (whose random state continues where it stopped).
+would cost 50-130 ms per trial. A sampler cannot be saved as plain data, so the strategies
+built on it declare ``checkpoints = False``: the harness resumes their runs by replaying the
+run's logged trials from its seed, and never unpickles anything.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import shlex
 import sys
 from importlib import resources
 from pathlib import Path
@@ -20,7 +21,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run a study (the embedded default when no STUDY is given)")
     p.add_argument("study", nargs="?", metavar="STUDY", help="study config (TOML)")
     _common.add_out_resume(p, "runs/<study>/<timestamp>; with --resume, the latest there")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="parallel worker processes")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="run on a Dask LocalCluster of N single-threaded worker processes "
+                   "(default: the study's [execution] workers, else in this process)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run on an existing Dask cluster (default: $NASBENCH_SCHEDULER, or the "
+                        "study's [execution] scheduler)")
     _common.add_data_dir(p, "; overrides [study] data_dir")
     _common.add_set(p)
     p.set_defaults(handler=cmd_run)
@@ -33,9 +39,22 @@ def _latest(base: Path) -> Path | None:
     return dirs[-1] if dirs else None
 
 
+def resume_command(args: argparse.Namespace, out: Path) -> str:
+    """The command that continues an interrupted study in ``out``."""
+    words = ["nasbench", "run"]
+    if args.study is not None:
+        words.append(str(args.study))
+    words += ["--out", str(out), "--resume"]
+    if args.workers > 1:
+        words += ["--workers", str(args.workers)]
+    if args.scheduler:
+        words += ["--scheduler", args.scheduler]
+    return shlex.join(words)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from nasbench.harness import run_study
     from nasbench.protocol import load_study
+    from nasbench.run import run_study
 
     plugins = _plugins(args)
     if args.out is not None:
@@ -48,6 +67,8 @@ def cmd_run(args: argparse.Namespace) -> int:
               f"(pass a STUDY.toml to run your own).", file=sys.stderr)
     else:
         study = load_study(args.study, plugins, data_dir=data_dir, overrides=args.set)
+    if args.workers is None:
+        args.workers = study.execution.workers or 1
     _common.positive_workers(args.workers)
     if args.out is not None:
         out = Path(args.out)
@@ -65,18 +86,20 @@ def cmd_run(args: argparse.Namespace) -> int:
             stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
             out = base / stamp
     command = _common.command_line() if sys.argv else None
-    outcome = run_study(
-        study, plugins, out, resume=args.resume, workers=args.workers,
-        progress=not args.quiet, command=command,
-    )
-    if not outcome.complete:
-        print(
-            f"{outcome.runs_done}/{outcome.runs_total} runs are done in {out}; the others are "
-            f"held by other workers ({', '.join(outcome.pending[:5])}"
-            f"{', ...' if len(outcome.pending) > 5 else ''}). The last worker to finish writes "
-            f"the tables; or run again with --resume --out {out}.",
+    try:
+        outcome = run_study(
+            study, plugins, out, resume=args.resume, workers=args.workers,
+            scheduler=args.scheduler, progress=not args.quiet, command=command,
         )
-        return 0
+    except KeyboardInterrupt:
+        print(f"nasbench: interrupted; finished trials are saved. Continue with: "
+              f"{resume_command(args, out)}", file=sys.stderr)
+        return 130
+    if outcome.failed:
+        print(f"{len(outcome.failed)} run(s) failed ({', '.join(outcome.failed[:5])}"
+              f"{', ...' if len(outcome.failed) > 5 else ''}); their reasons are in "
+              f"{out}/runs/<run_id>.error.txt; runs.parquet records them (status, reason).",
+              file=sys.stderr)
     from nasbench.results.leaderboard import write_leaderboard
     from nasbench.results.schema import load_results
 

@@ -12,7 +12,6 @@ Each check raises ``AssertionError`` with a message saying which rule was broken
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +27,7 @@ from nasbench.api import (
     StrategyContext,
     Trial,
 )
+from nasbench.store import decode_state, encode_state
 
 Objective = Callable[[Architecture], float | None]
 """Search metric of an architecture (larger is better); ``None`` for a failed evaluation."""
@@ -144,12 +144,32 @@ def check_strategy(
 
     c, rng_c = _fresh(cls, params, space, 1234, make_context)
     head = _drive(c, objective, split)
-    snapshot = pickle.loads(pickle.dumps((c.state_dict(), rng_c.bit_generator.state)))
-    d = cls(params)
-    rng_d = np.random.default_rng(0)
-    d.setup(space, rng_d, make_context())
-    rng_d.bit_generator.state = snapshot[1]
-    d.load_state_dict(snapshot[0])
+    if cls.checkpoints:
+        # The state travels as a checkpoint file does: plain data, read without pickle.
+        try:
+            blob = encode_state((c.state_dict(), rng_c.bit_generator.state))
+        except TypeError as err:
+            raise AssertionError(
+                f"{cls.name}: state_dict() is not plain data ({err}); return numbers, strings, "
+                "lists, dicts and arrays, or set checkpoints = False to be resumed by replay"
+            ) from None
+        snapshot = decode_state(blob)
+        d = cls(params)
+        rng_d = np.random.default_rng(0)
+        d.setup(space, rng_d, make_context())
+        rng_d.bit_generator.state = snapshot[1]
+        d.load_state_dict(snapshot[0])
+    else:
+        # Resumed by replay: a fresh strategy on the same seed, told the same results.
+        d, _ = _fresh(cls, params, space, 1234, make_context)
+        replayed = _drive(d, objective, split)
+        assert [t.arch for t in replayed] == [t.arch for t in head], (
+            f"{cls.name}: replaying a run from its seed proposed differently"
+        )
+    assert d.recommend() == c.recommend(), (
+        f"{cls.name}: recommend() differs after a restore ({d.recommend()!r} against "
+        f"{c.recommend()!r})"
+    )
     tail = _drive(d, objective, n_trials - len(head))
     assert [t.arch for t in head + tail] == [t.arch for t in first], (
         f"{cls.name}: a strategy restored from state_dict() proposed differently from the "

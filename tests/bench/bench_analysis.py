@@ -135,9 +135,9 @@ def bench_correlation(exact_resamples: int) -> None:
 
 
 def run_large_study(directory: Path, workers: int) -> float:
-    from nasbench.harness import run_study
     from nasbench.protocol import load_study
     from nasbench.registry import load_plugins
+    from nasbench.run import run_study
 
     plugins = load_plugins()
     config = directory.parent / "bench-10x500.toml"

@@ -117,8 +117,8 @@ def harness(plugins: Any, names: list[str],
     divided by trials), per strategy."""
     import pandas as pd
 
-    from nasbench.harness import run_study
     from nasbench.protocol import study_from_dict
+    from nasbench.run import run_study
 
     out = {}
     for name in names:

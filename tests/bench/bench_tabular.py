@@ -8,8 +8,10 @@ valid_12ep, three report metrics). It prints evaluations per second of: a bare l
 uniformly random cells and looks up the same four metrics in numpy arrays; each strategy's
 loop in the harness (ask, evaluate, tell, trial logged durably; from the runs' wall time); and
 the whole ``run_study`` call (set-up, both strategies, the random-sampling baseline, writing
-trials.parquet and runs.parquet), side by side; and the whole call again with ``--workers``
-processes.
+trials.parquet and runs.parquet), side by side; and the whole call again on a Dask
+``LocalCluster`` of ``--workers`` processes (its start-up included). Then the Dask overhead per
+run: a study of ``--overhead-runs`` runs of one evaluation each, in one process and on the
+cluster, and the difference per run.
 """
 
 from __future__ import annotations
@@ -24,16 +26,16 @@ import numpy as np
 from nasbench.evaluators.table_benchmark import benchmark_class
 from nasbench.spaces.nb201 import Nb201Space
 
-from nasbench.harness import run_study
 from nasbench.protocol import study_from_dict
 from nasbench.registry import load_plugins
+from nasbench.run import run_study
 
 METRICS = ("cifar10/valid_12ep", "cifar10/test_200ep", "cifar100/test_200ep",
            "imagenet16_120/test_200ep")
 
 
-def harness_rates(seeds: int, evals: int, out: Path, workers: int = 1
-                  ) -> tuple[float, dict[str, float], int]:
+def harness_rates(seeds: int, evals: int, out: Path, workers: int = 1,
+                  strategies: list[dict] | None = None) -> tuple[float, dict[str, float], int]:
     """End-to-end rate of one study with both strategies, and each strategy's in-loop rate."""
     plugins = load_plugins()
     study = study_from_dict(
@@ -43,9 +45,9 @@ def harness_rates(seeds: int, evals: int, out: Path, workers: int = 1
             "evaluator": {"name": "tabular", "dataset": "cifar10", "search_metric": "valid_12ep",
                           "report_metrics": list(METRICS[1:])},
             "budget": {"evaluations": evals},
-            "strategies": [{"name": "random_search"},
-                           {"name": "aging_evolution", "population_size": 10,
-                            "sample_size": 3}],
+            "strategies": strategies or [{"name": "random_search"},
+                                         {"name": "aging_evolution", "population_size": 10,
+                                          "sample_size": 3}],
         },
         plugins,
     )
@@ -86,6 +88,8 @@ def main() -> None:
     parser.add_argument("--evals", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2,
                         help="also measure the whole study with this many worker processes")
+    parser.add_argument("--overhead-runs", type=int, default=1000,
+                        help="runs of one evaluation each, to measure Dask's cost per run")
     args = parser.parse_args()
     data_dir = Path(os.environ["NASBENCH_DATA"]) if os.environ.get("NASBENCH_DATA") else None
     n = args.seeds * args.evals
@@ -105,9 +109,22 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             par, _, _ = harness_rates(args.seeds, args.evals, Path(tmp) / "out", args.workers)
         print(f"{f'end to end, {args.workers} workers':<28} {par:>12,.0f} evaluations/s "
-              f"(worker processes started, runs spread over them; {par / total:.2f}x one "
-              "process)")
-
+              f"(LocalCluster started, runs spread over it; {par / total:.2f}x one "
+              f"process; bare loop {bare / par:.1f}x faster)")
+        n = args.overhead_runs
+        times = {}
+        for workers in (1, args.workers):
+            for runs in (n, 2 * n):
+                with tempfile.TemporaryDirectory() as tmp:
+                    t = time.perf_counter()
+                    harness_rates(runs, 1, Path(tmp) / "out", workers, [{"name": "random_search"}])
+                    times[workers, runs] = time.perf_counter() - t
+        here = times[1, 2 * n] - times[1, n]
+        there = times[args.workers, 2 * n] - times[args.workers, n]
+        print(f"runs of one evaluation, {n} more: +{here:.2f} s in one process, +{there:.2f} s "
+              f"on {args.workers} workers; start-up of the cluster and its sessions "
+              f"{times[args.workers, n] - times[1, n] - (there - here):.2f} s; Dask overhead "
+              f"{1000 * (there - here) / n:+.2f} ms per run")
 
 if __name__ == "__main__":
     main()

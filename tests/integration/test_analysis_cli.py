@@ -103,8 +103,8 @@ def two_studies(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, plugin
     """Two small NB201 studies (searching on CIFAR-10 and on CIFAR-100), run in process."""
     import tomllib
 
-    from nasbench.harness import run_study
     from nasbench.protocol import study_from_dict
+    from nasbench.run import run_study
 
     base = tmp_path_factory.mktemp("studies")
     dirs = []

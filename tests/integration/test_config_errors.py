@@ -136,10 +136,10 @@ def test_execution_and_failure_keys_are_accepted(write_study, tmp_path: Path, pl
     text = GOOD.replace("evaluations = 10", "evaluations = 10\nretries = 2\ntrial_timeout = 30")
     study = load_study(write_study(text + '[execution]\nworkers = 2\nscheduler = "tcp://h:1"\n'),
                        plugins)
-    assert (study.retries, study.trial_timeout) == (2, 30.0)
+    assert (study.budget.retries, study.budget.trial_timeout) == (2, 30.0)
     assert (study.execution.workers, study.execution.scheduler) == (2, "tcp://h:1")
     plain = load_study(write_study(GOOD, "plain.toml"), plugins)
-    assert "retries" not in plain.resolved["budget"] and plain.retries == 0
+    assert "retries" not in plain.resolved["budget"] and plain.budget.retries == 0
     assert study.resolved["budget"]["retries"] == 2
     assert "execution" not in study.resolved, "where a study runs never changes its results"
 

@@ -203,7 +203,7 @@ def test_mutated_configs_load_or_list_every_problem(case: tuple[dict, list[str]]
 def test_small_valid_configs_run(raw: dict) -> None:
     from nasbench.results.schema import load_results
 
-    from nasbench.harness import run_study
+    from nasbench.run import run_study
 
     study = _load(raw)
     assert isinstance(study, Study), str(study)

@@ -113,7 +113,7 @@ def _toml(block: Block, tmp_path: Path) -> None:
             protocols = load_protocol_study(study_file, plugins, overrides=small(raw))
             run_protocol_study(protocols, plugins, tmp_path / "out", progress=False)
         elif "study" in raw and "strategies" in raw:
-            from nasbench.harness import run_study
+            from nasbench.run import run_study
             from nasbench.protocol import load_study
 
             study = load_study(study_file, plugins, overrides=small(raw))

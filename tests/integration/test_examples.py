@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from nasbench.harness import run_study
 from nasbench.protocol import load_study, study_from_dict
+from nasbench.run import run_study
 from tests.conftest import ROOT
 
 EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from nasbench.results.expressions import rank_expressions
 
-from nasbench.harness import run_study
+from nasbench.run import run_study
 from nasbench.protocol import load_study
 from tests.conftest import run_cli
 

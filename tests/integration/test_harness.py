@@ -15,13 +15,12 @@ import pandas as pd
 import pytest
 from nasbench.evaluators.tabular import TabularEvaluator
 
-from nasbench import harness
 from nasbench.errors import ResumeError
-from nasbench.harness import log_path, run_study
 from nasbench.hookspecs import hookimpl
 from nasbench.protocol import load_study
 from nasbench.registry import load_plugins, make_plugin_manager
-from nasbench.store import RunLog
+from nasbench.run import driver, loop, run_study
+from nasbench.store import Layout, RunLog
 from tests.conftest import ROOT
 
 WALL = ["wall_time"]
@@ -113,14 +112,14 @@ def test_counting_repeats_spends_the_budget_on_proposals(tmp_path: Path) -> None
 
 
 def test_progress_counts_planned_trials_not_repeats(tmp_path: Path, monkeypatch) -> None:
-    bars: list[harness._Progress] = []
+    bars: list[driver.Progress] = []
 
-    class _Recorded(harness._Progress):
+    class _Recorded(driver.Progress):
         def __init__(self, *args, **kwargs) -> None:
             super().__init__(*args, **kwargs)
             bars.append(self)
 
-    monkeypatch.setattr(harness, "_Progress", _Recorded)
+    monkeypatch.setattr(driver, "Progress", _Recorded)
     _run(NB201.format(seeds=3, evals=60, strategies=AE), tmp_path / "s")
     trials = pd.read_parquet(tmp_path / "s" / "trials.parquet")
     runs = trials[trials["strategy"] == "aging_evolution"]
@@ -145,7 +144,7 @@ class _SlowTabular(TabularEvaluator):
         self.directory = context.cache_dir.parent
 
     def evaluate(self, space, trial, *, seed, fidelity=None):
-        records, _ = RunLog(log_path(self.directory, "random_search-0")).read()
+        records, _ = RunLog(Layout(self.directory).log("random_search-0")).read()
         self.seen.append(len(records))
         time.sleep(0.25)
         return super().evaluate(space, trial, seed=seed, fidelity=fidelity)
@@ -192,8 +191,8 @@ def test_interrupted_study_resumes_without_losing_or_repeating_an_evaluation(
 ) -> None:
     # Flush every trial; checkpoint never (replay from the log alone) or every few trials
     # (restore the strategy's state, then replay what follows).
-    monkeypatch.setattr(harness, "FLUSH_SECONDS", 0.0)
-    monkeypatch.setattr(harness, "CHECKPOINT_SECONDS", checkpoint_seconds)
+    monkeypatch.setattr(loop, "FLUSH_SECONDS", 0.0)
+    monkeypatch.setattr(loop, "CHECKPOINT_SECONDS", checkpoint_seconds)
     plugins = load_plugins(make_plugin_manager(plugins=[_InterruptPlugin()]))
     text = NB201.format(seeds=3, evals=200, strategies=RS + AE).replace(
         '"tabular"', '"interrupting_tabular"')
@@ -205,7 +204,7 @@ def test_interrupted_study_resumes_without_losing_or_repeating_an_evaluation(
     with pytest.raises(KeyboardInterrupt):
         _run(text, tmp_path / "cut", plugins=plugins)
     _Interrupting.stop_at = None
-    assert any((tmp_path / "cut" / "runs").glob("*.state.pkl")) == (checkpoint_seconds < 1)
+    assert any((tmp_path / "cut" / "runs").glob("*.state")) == (checkpoint_seconds < 1)
     _run(text, tmp_path / "cut", plugins=plugins, resume=True)
     assert _Interrupting.calls == total + 1  # + the interrupted evaluation, never finished
     for whole, cut in zip(_tables(tmp_path / "whole"), _tables(tmp_path / "cut"), strict=True):
@@ -220,10 +219,17 @@ def test_resume_refuses_a_changed_config(tmp_path: Path) -> None:
         _run(NB201.format(seeds=2, evals=20, strategies=RS), tmp_path / "s")
 
 
-@pytest.mark.slow
+def _wait_for(condition, proc: subprocess.Popen, what: str) -> None:
+    """Poll ``condition`` until it holds; fail if the process ends first."""
+    while not condition():
+        assert proc.poll() is None, f"the study ended before {what}"
+        time.sleep(0.002)
+
+
 def test_sigkill_and_resume_end_with_the_uninterrupted_results(tmp_path: Path) -> None:
-    """A real SIGKILL, twice, inside one long run (after its state was checkpointed and while
-    it replays), then --resume: the tables equal those of an uninterrupted study."""
+    """A real SIGKILL, twice, inside one long run (once its state was checkpointed and 2,000
+    trials are logged; then once the resumed run has logged 2,000 more), then --resume: the
+    tables equal those of an uninterrupted study."""
     study = tmp_path / "kill.toml"
     study.write_text(
         """
@@ -241,6 +247,8 @@ def test_sigkill_and_resume_end_with_the_uninterrupted_results(tmp_path: Path) -
         evaluations = 45000
         [[strategies]]
         name = "random_search"
+        [execution]
+        checkpoint_seconds = 0.01
         """.replace("\n        ", "\n")
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -248,15 +256,23 @@ def test_sigkill_and_resume_end_with_the_uninterrupted_results(tmp_path: Path) -
     subprocess.run([*cmd, "--out", str(tmp_path / "whole")], check=True, env=env)
 
     out = tmp_path / "killed"
-    state = out / "runs" / "random_search-7.state.pkl"
-    for delay in (4.0, 1.5):
-        proc = subprocess.Popen([*cmd, "--out", str(out), "--resume"], env=env)
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        assert not (out / "runs.parquet").exists(), "the study finished before the kill"
-        assert state.exists(), "the run had not checkpointed its strategy yet"
-    records, summary = RunLog(log_path(out, "random_search-7")).read()
+    layout = Layout(out)
+    state = layout.checkpoint("random_search-7")
+
+    def logged() -> int:
+        return len(RunLog(layout.log("random_search-7")).read()[0])
+
+    proc = subprocess.Popen([*cmd, "--out", str(out)], env=env)
+    _wait_for(lambda: state.exists() and logged() >= 2000, proc, "a checkpoint")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = logged()
+    proc = subprocess.Popen([*cmd, "--out", str(out), "--resume"], env=env)
+    _wait_for(lambda: logged() >= before + 2000, proc, "the resumed run logged trials")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not layout.runs_table.exists(), "the study finished before the kill"
+    records, summary = RunLog(layout.log("random_search-7")).read()
     assert records and summary is None
     subprocess.run([*cmd, "--out", str(out), "--resume"], check=True, env=env)
     for whole, killed in zip(_tables(tmp_path / "whole"), _tables(out), strict=True):

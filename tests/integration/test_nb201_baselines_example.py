@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from nasbench.harness import run_study
 from nasbench.protocol import load_study, study_from_dict
+from nasbench.run import run_study
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "nb201_baselines.toml"
 

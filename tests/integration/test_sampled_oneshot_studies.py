@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from nasbench.harness import _state_path, log_path, run_study
 from nasbench.protocol import load_study
 from nasbench.registry import load_plugins
-from nasbench.store import RunLog
+from nasbench.run import run_study
+from nasbench.store import Layout, RunLog
 from tests.conftest import ROOT
 
 STUDY = """
@@ -51,6 +51,8 @@ batch_size = 32
 report_every = 0.125
 cost_weight = 0.1
 cost_reference = 4
+[execution]
+checkpoint_seconds = 0.01
 """
 MEASURED_TRIALS = ["wall_time", "strategy_cost", "cum_cost", "cost"]
 MEASURED_RUNS = ["wall_time", "strategy_cost", "total_cost"]
@@ -66,7 +68,7 @@ def _tables(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _kill_inside(cmd: list[str], out: Path, run_id: str, records: int) -> None:
     """Start ``cmd`` and SIGKILL it once run ``run_id`` has a checkpoint on disk and at least
     ``records`` trials in its log."""
-    state, log = _state_path(out, run_id), log_path(out, run_id)
+    state, log = Layout(out).checkpoint(run_id), Layout(out).log(run_id)
     proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         while proc.poll() is None:

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 
 from nasbench.api import EvaluatorContext, Trial
-from nasbench.final import final_log_path
-from nasbench.harness import run_study
 from nasbench.protocol import load_study
-from nasbench.store import RunLog
+from nasbench.run import run_study
+from nasbench.run.records import FinalRecord
+from nasbench.store import Layout, RunLog
 from tests.conftest import ROOT, run_cli
 
 STUDY = """
@@ -116,7 +116,7 @@ def test_a_study_killed_during_final_training_resumes_without_redoing_it(
     cmd = [sys.executable, "-m", "nasbench.cli", "run", str(study), "--out", str(out),
            "--quiet"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    first_log = final_log_path(out, "random_search-0")
+    first_log = Layout(out).final_log("random_search-0")
     proc = subprocess.Popen(cmd, env=env)
     try:
         deadline = time.monotonic() + 300
@@ -137,8 +137,51 @@ def test_a_study_killed_during_final_training_resumes_without_redoing_it(
     # the training finished before the kill is kept as it was (its wall time included),
     # and only the missing repeat was trained
     assert after[0] == before[0]
-    assert [r["rep"] for r in after] == [0, 1]
+    assert [FinalRecord.from_log(r).repeat for r in after] == [0, 1]
     final = pd.read_parquet(out / "final.parquet")
     assert len(final) == 8 and not final.duplicated(["run_id", "repeat"]).any()
     runs = pd.read_parquet(out / "runs.parquet")
     assert (runs["final.repeats"] == 2).all() and runs["digits/test_acc"].notna().all()
+
+
+COST_UNITS = """
+[study]
+name = "digits-flops"
+seeds = 1
+
+[space]
+name = "nb201"
+
+[evaluator]
+name = "lightning"
+dataset = "digits"
+search_metric = "valid_acc"
+report_metrics = ["test_acc"]
+size = {C = 4, N = 1}
+epochs = 1
+train_samples = 120
+batch_size = 32
+cost_unit = "flops"
+
+[budget]
+cost = 30e6
+
+[[strategies]]
+name = "random_search"
+"""
+
+
+def test_a_budget_in_training_flops_replays(plugins, write_study, tmp_path: Path) -> None:
+    """Costs counted, not measured: a second run of the study stops at the same trial (with
+    measured seconds it would stop wherever the machine's speed put it)."""
+    study = load_study(write_study(COST_UNITS), plugins)
+    run_study(study, plugins, tmp_path / "one", progress=False)
+    run_study(study, plugins, tmp_path / "two", progress=False)
+    one, two = (pd.read_parquet(tmp_path / d / "trials.parquet") for d in ("one", "two"))
+    replayed = ["run_id", "trial", "arch", "cost", "cum_cost", "search_metric"]
+    pd.testing.assert_frame_equal(one[replayed], two[replayed])
+    assert (one["cost"] == 3 * one["info.flops"] * 120).all()  # 1 epoch of 120 examples
+    assert (one["info.seconds"] > 0).all() and (one["info.cost_unit"] == "flops").all()
+    runs = pd.read_parquet(tmp_path / "one" / "runs.parquet")
+    search = runs[runs["kind"] == "search"]
+    assert (search["stop_reason"] == "budget: cost").all() and (search["n_trials"] > 1).all()

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from nasbench.harness import run_study
 from nasbench.protocol import load_study
 from nasbench.registry import load_plugins
+from nasbench.run import run_study
 
 STUDY = """
 [study]

@@ -46,8 +46,8 @@ def study_dir(tmp_path_factory: pytest.TempPathFactory, data_dir: Path, plugins)
     """Results of three strategies x 12 seeds x 40 evaluations on NB201 CIFAR-10."""
     import tomllib
 
-    from nasbench.harness import run_study
     from nasbench.protocol import study_from_dict
+    from nasbench.run import run_study
 
     raw = tomllib.loads(textwrap.dedent(STUDY))
     study = study_from_dict(raw, plugins)

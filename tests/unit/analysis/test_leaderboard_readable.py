@@ -32,7 +32,7 @@ FAST = LeaderboardOptions(BootstrapOptions(resamples=200))
 
 def _run(tmp: Path, plugins, *, seeds: int, search: str = "valid_acc",
          reports: tuple[str, ...] = ("test_acc",), evaluations: int = 25) -> Path:
-    from nasbench.harness import run_study
+    from nasbench.run import run_study
     from nasbench.protocol import study_from_dict
 
     raw = {

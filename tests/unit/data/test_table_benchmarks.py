@@ -11,7 +11,7 @@ from nasbench.spaces.transnas_micro import TransNasMicroSpace
 
 from nasbench.data import read_frame
 from nasbench.errors import InvalidArchitectureError
-from nasbench.harness import run_study
+from nasbench.run import run_study
 from nasbench.protocol import study_from_dict
 
 TASKS = ("class_object", "class_scene", "room_layout", "jigsaw", "autoencoder", "normal",

@@ -1,0 +1,265 @@
+"""Executors: where runs execute. In this process, or on a Dask cluster (a ``LocalCluster``
+of single-threaded worker processes, or an existing scheduler).
+
+Every run is a unit of work. Tabular runs take milliseconds, and a Dask task costs about
+2 ms of wall time, so runs travel in chunks: a study's pending runs are dealt round-robin into
+a few tasks per worker. A worker streams what its runs produce (trial records, final
+evaluations, checkpoints, summaries) back to the driver through a ``distributed.Queue``, in
+batches at least every ``FLUSH_SECONDS``; the driver alone writes them down
+(:class:`~nasbench.run.writer.Writer`), so workers need no shared filesystem.
+
+When a worker dies, Dask runs its task again on another worker; the task starts each of its
+runs from what the driver held when it submitted them (the logged trials and checkpoint of a
+resumed study, or the start), and the writer keeps only the first copy of every record, so
+nothing is duplicated and the results equal an uninterrupted study's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from nasbench.errors import UserError
+from nasbench.protocol import Study
+from nasbench.registry import Plugins, load_plugins, make_plugin_manager
+from nasbench.run.isolation import extra_plugins
+from nasbench.run.loop import RunJob, execute_run
+from nasbench.run.records import FinalRecord, TrialRecord
+from nasbench.run.session import Session
+from nasbench.run.writer import Writer
+from nasbench.store import FLUSH_SECONDS
+
+SCHEDULER_ENV = "NASBENCH_SCHEDULER"
+"""Environment variable naming an existing Dask scheduler (``tcp://HOST:PORT``)."""
+
+TASKS_PER_WORKER = 4
+"""Chunks of runs per worker: enough to balance uneven runs, few enough that the cost of a
+Dask task (about 2 ms) stays invisible next to a chunk of tabular runs."""
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                    "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
+class _DirectSink:
+    """In-process: hand everything straight to the driver's writer."""
+
+    def __init__(self, writer: Writer) -> None:
+        self.writer = writer
+
+    def record(self, run_id: str, record: TrialRecord | FinalRecord) -> None:
+        self.writer.record(run_id, record)
+
+    def checkpoint(self, run_id: str, n_trials: int, data: bytes) -> None:
+        self.writer.checkpoint(run_id, n_trials, data)
+
+    def flush(self) -> None:
+        self.writer.flush()
+
+    def done(self, run_id: str, summary: dict[str, Any]) -> None:
+        self.writer.done(run_id, summary)
+
+
+def run_in_process(study: Study, plugins: Plugins, directory: Path, jobs: Sequence[RunJob],
+                   writer: Writer, threads: int) -> None:
+    """Execute every job here, one after the other."""
+    if not jobs:
+        return
+    session = Session.for_directory(study, plugins, directory, threads=threads)
+    sink = _DirectSink(writer)
+    try:
+        for job in jobs:
+            execute_run(session, job, sink)
+    finally:
+        session.close()
+
+
+# -- Dask ----------------------------------------------------------------------------------------
+def scheduler_address(option: str | None, study: Study) -> str | None:
+    """The existing scheduler to use: ``--scheduler``, else ``$NASBENCH_SCHEDULER``, else the
+    study's ``[execution] scheduler``; ``None`` for none."""
+    if option:
+        return option
+    if os.environ.get(SCHEDULER_ENV):
+        return os.environ[SCHEDULER_ENV]
+    return study.execution.scheduler
+
+
+def needs_gpu(study: Study, plugins: Plugins) -> bool:
+    """Whether the study's evaluators ask for a GPU (then each task asks Dask for one)."""
+    for make in (study.make_evaluator, study.make_final_evaluator):
+        evaluator = make(plugins)
+        if evaluator is None:
+            continue
+        if getattr(evaluator, "needs_gpu", False):
+            return True
+        params = getattr(evaluator, "params", None)
+        for name in ("accelerator", "device"):
+            if getattr(params, name, None) in ("gpu", "cuda"):
+                return True
+    return False
+
+
+@contextlib.contextmanager
+def dask_client(workers: int, address: str | None, threads: int,
+                gpu: bool = False) -> Iterator[Any]:
+    """A client of the existing scheduler at ``address``, or of a new ``LocalCluster`` of
+    ``workers`` single-threaded processes whose numeric libraries use ``threads`` threads."""
+    from distributed import Client, LocalCluster
+
+    if address is not None:
+        try:
+            client = Client(address, timeout="10s")
+        except OSError as err:
+            raise UserError(
+                f"cannot reach the Dask scheduler at {address} ({err}). Start it (dask "
+                "scheduler; dask worker ADDRESS), or check --scheduler / $NASBENCH_SCHEDULER."
+            ) from None
+        with client:
+            yield client
+        return
+    env = dict.fromkeys(THREAD_VARIABLES, str(threads))
+    extra = {"resources": {"GPU": 1}} if gpu else {}
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None, env=env, silence_logs=40, **extra) as cluster, \
+            Client(cluster) as client:
+        yield client
+
+
+def _chunks(jobs: Sequence[RunJob], n: int) -> list[list[RunJob]]:
+    n = max(1, min(n, len(jobs)))
+    return [list(jobs[i::n]) for i in range(n)]
+
+
+def run_on_dask(study: Study, plugins: Plugins, jobs: Sequence[RunJob], writer: Writer, *,
+                workers: int, address: str | None, threads: int) -> None:
+    """Execute the jobs on a Dask cluster, writing what they stream back as it arrives."""
+    if not jobs:
+        return
+    from distributed import Queue
+
+    gpu = needs_gpu(study, plugins)
+    with dask_client(workers, address, threads, gpu) as client:
+        info = client.scheduler_info()["workers"]
+        n_workers = max(1, len(info))
+        resources = None
+        if gpu:
+            resources = {"GPU": 1}
+            n_workers = sum(1 for w in info.values() if w.get("resources", {}).get("GPU"))
+            if not n_workers:
+                raise UserError(
+                    "the study's evaluator needs a GPU, but no Dask worker offers the "
+                    "resource GPU. Start GPU workers with 'dask worker ADDRESS --nthreads 1 "
+                    "--resources GPU=1' (docs/scaling.md)."
+                )
+        channel = Queue(f"nasbench-{uuid.uuid4().hex}", client=client)
+        extra = extra_plugins(plugins)
+        futures = [
+            client.submit(_run_chunk, study, extra, chunk, channel.name, threads,
+                          key=f"nasbench-runs-{uuid.uuid4().hex}", pure=False,
+                          resources=resources)
+            for chunk in _chunks(jobs, n_workers * TASKS_PER_WORKER)
+        ]
+        try:
+            while True:
+                _drain(channel, writer, wait=0.02)
+                if all(f.done() for f in futures):
+                    break
+            _drain(channel, writer, wait=0)
+        finally:
+            writer.flush()
+            for fut in futures:
+                fut.cancel()
+        errors = [f.exception() for f in futures if f.status == "error"]
+        from distributed import KilledWorker
+
+        killed = [e for e in errors if isinstance(e, KilledWorker)]
+        if killed:
+            raise UserError(
+                f"Dask workers died again and again running the same runs ({killed[0]}). An "
+                "evaluation probably crashes its process: set [budget] retries (and "
+                "trial_timeout) to evaluate in a child process, so that such a trial is "
+                "recorded failed; then run again with --resume (finished runs are kept)."
+            )
+        if errors:
+            raise errors[0]
+
+
+def _drain(channel: Any, writer: Writer, wait: float) -> None:
+    """Apply every message waiting in ``channel``; when there is none, pause ``wait``
+    seconds (the scheduler holds the queue; a blocking get would log a timeout each time)."""
+    batches = channel.get(batch=True)
+    for batch in batches:
+        for message in batch:
+            writer.handle(message)
+    writer.maybe_flush()
+    if not batches and wait > 0:
+        time.sleep(wait)
+
+
+# -- on a worker ---------------------------------------------------------------------------------
+_SESSIONS: dict[str, Session] = {}
+
+
+class _QueueSink:
+    """On a worker: batch messages and put them on the driver's queue, at most every
+    ``FLUSH_SECONDS`` (each put is a round trip to the scheduler), and at once for a
+    checkpoint, which must follow the trials it covers."""
+
+    def __init__(self, channel: Any) -> None:
+        self.channel = channel
+        self.buffer: list[tuple] = []
+        self.last = time.perf_counter()
+
+    def record(self, run_id: str, record: TrialRecord | FinalRecord) -> None:
+        self.buffer.append(("rec", run_id, record.to_log()))
+
+    def checkpoint(self, run_id: str, n_trials: int, data: bytes) -> None:
+        self.buffer.append(("ckpt", run_id, n_trials, data))
+        self.send()
+
+    def flush(self) -> None:
+        if time.perf_counter() - self.last >= FLUSH_SECONDS:
+            self.send()
+
+    def send(self) -> None:
+        if self.buffer:
+            self.channel.put(self.buffer)
+            self.buffer = []
+        self.last = time.perf_counter()
+
+    def done(self, run_id: str, summary: dict[str, Any]) -> None:
+        self.buffer.append(("done", run_id, summary))
+        self.flush()
+
+
+def _worker_session(study: Study, extra: list[object], threads: int) -> Session:
+    session = _SESSIONS.get(study.config_hash)
+    if session is None:
+        for name in THREAD_VARIABLES:
+            os.environ[name] = str(threads)
+        if "torch" in sys.modules:  # else torch reads OMP_NUM_THREADS when it is imported
+            sys.modules["torch"].set_num_threads(threads)
+        plugins = load_plugins(make_plugin_manager(plugins=extra))
+        cache = Path(tempfile.gettempdir()) / "nasbench-worker-cache" / study.config_hash[:16]
+        session = _SESSIONS[study.config_hash] = Session(study, plugins, cache, threads)
+    return session
+
+
+def _run_chunk(study: Study, extra: list[object], jobs: list[RunJob], channel_name: str,
+               threads: int) -> list[str]:
+    """A Dask task: execute a chunk of runs, streaming their records to the driver."""
+    from distributed import Queue, get_client
+
+    session = _worker_session(study, extra, threads)
+    sink = _QueueSink(Queue(channel_name, client=get_client()))
+    for job in jobs:
+        execute_run(session, job, sink)
+    sink.send()
+    return [job.spec.run_id for job in jobs]

@@ -1,0 +1,149 @@
+"""The session: a study's space and evaluators, set up once per process (driver or worker)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from nasbench import seeding
+from nasbench.api import (
+    Architecture,
+    EvalResult,
+    Evaluator,
+    EvaluatorContext,
+    SearchSpace,
+    SupernetAccess,
+    Trial,
+)
+from nasbench.errors import UserError
+from nasbench.protocol import Study
+from nasbench.registry import Plugins
+from nasbench.run.isolation import IsolatedEvaluations
+from nasbench.run.plan import RunSpec
+from nasbench.run.records import Evaluation
+from nasbench.store import Layout
+
+
+class Session:
+    """The space and evaluators of a study, set up once per process.
+
+    Args:
+        study: the study.
+        plugins: the registry the study was loaded with.
+        cache_dir: the evaluators' private cache (on a worker, a local directory).
+        threads: torch/OpenMP/BLAS threads of each evaluation in this process.
+        isolate: evaluate in a child process (default: when the budget sets
+            ``trial_timeout`` or ``retries``; see :mod:`nasbench.run.isolation`).
+    """
+
+    def __init__(self, study: Study, plugins: Plugins, cache_dir: Path, threads: int = 1, *,
+                 isolate: bool | None = None) -> None:
+        self.study = study
+        self.plugins = plugins
+        self.cache_dir = cache_dir
+        self.space: SearchSpace = study.make_space(plugins)
+        self.evaluator: Evaluator = study.make_evaluator(plugins)
+        self.evaluator.check(self.space, study.dataset, study.data_dir)
+        self.context = EvaluatorContext(
+            dataset=study.dataset,
+            search_metric=study.search_metric,
+            report_metrics=study.report_metrics,
+            data_dir=study.data_dir,
+            cache_dir=cache_dir,
+            threads=threads,
+            root_seed=study.root_seed,
+        )
+        self.wanted = self.context.wanted_metrics
+        self.evaluator.setup(self.space, self.context)
+        self.final_evaluator: Evaluator | None = study.make_final_evaluator(plugins)
+        if self.final_evaluator is not None:
+            self.final_evaluator.check(self.space, study.dataset, study.data_dir)
+            self.final_evaluator.setup(self.space, self.context)
+        hook = plugins.manager.hook.nasbench_trial_finished
+        self.observer: Callable[..., Any] | None = hook if hook.get_hookimpls() else None
+        self._valid: set[Architecture] = set()
+        self.threads = threads
+        self._supernet_data: Any = None
+        budget = study.budget
+        if isolate is None:
+            isolate = budget.trial_timeout is not None or budget.retries > 0
+        self._isolated: IsolatedEvaluations | None = None
+        if isolate:
+            self._isolated = IsolatedEvaluations(study, plugins, cache_dir, threads,
+                                                 tuple(self.wanted))
+
+    @classmethod
+    def for_directory(cls, study: Study, plugins: Plugins, directory: Path,
+                      threads: int = 1) -> Session:
+        """A session whose evaluators cache under the results directory."""
+        return cls(study, plugins, Layout(directory).cache, threads)
+
+    def open_supernet(self, spec: RunSpec) -> SupernetAccess:
+        """A fresh supernet handle for run ``spec``, seeded from its repetition and label."""
+        from nasbench.supernet.handle import SupernetHandle, supernet_data
+
+        study = self.study
+        assert study.supernet is not None, "the study declares no supernet protocol"
+        protocol = study.supernet.params
+        if self._supernet_data is None:
+            dataset = self.plugins.datasets.get(study.supernet.dataset)()
+            self._supernet_data = supernet_data(
+                self.space, dataset, protocol, data_dir=study.data_dir,
+                cache_dir=self.cache_dir, root_seed=study.root_seed)
+        threads = self.threads if protocol.threads == "auto" else protocol.threads
+        seed = seeding.int_seed(study.root_seed, "supernet", spec.label, spec.seed)
+        return SupernetHandle(self.space, self._supernet_data, protocol, seed=seed,
+                              threads=threads)
+
+    def is_valid(self, arch: Architecture) -> bool:
+        """Whether ``arch`` belongs to the space (remembered, since strategies revisit)."""
+        if arch in self._valid:
+            return True
+        if not self.space.is_valid(arch):
+            return False
+        if len(self._valid) > 1_000_000:
+            self._valid.clear()
+        self._valid.add(arch)
+        return True
+
+    def eval_seed(self, rep_seed: int, arch: Architecture) -> int:
+        """The evaluation seed of ``arch`` in repetition ``rep_seed`` (0 for seedless
+        evaluators): shared by every strategy of the repetition, so equal architectures get
+        equal results."""
+        if not self.evaluator.seeded:
+            return 0
+        key = self.space.arch_key(arch)
+        return seeding.int_seed(self.study.root_seed, "evaluator", rep_seed, key)
+
+    def evaluate(self, trial: Trial, eval_seed: int, *,
+                 final: bool = False) -> tuple[Evaluation, float]:
+        """Evaluate (under the final protocol if ``final``), turning a plugin's exception into a
+        failed result; returns the evaluation and its wall time."""
+        if self._isolated is not None:
+            return self._isolated.evaluate(trial, eval_seed, final)
+        evaluator = self.final_evaluator if final else self.evaluator
+        assert evaluator is not None
+        t0 = time.perf_counter()
+        try:
+            result = evaluator.evaluate(
+                self.space, trial, seed=eval_seed, fidelity=trial.fidelity
+            )
+        except (UserError, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a failed evaluation must not end the study
+            result = EvalResult.failure(f"{type(exc).__name__}: {exc}")
+        wall = time.perf_counter() - t0
+        metrics = result.metrics
+        evaluation = Evaluation(result.status, result.reason,
+                                tuple(metrics.get(m) for m in self.wanted), float(result.cost),
+                                eval_seed, dict(result.info) if result.info else {})
+        return evaluation, wall
+
+    def close(self) -> None:
+        if self._isolated is not None:
+            self._isolated.close()
+        self.evaluator.close()
+        if self.final_evaluator is not None:
+            self.final_evaluator.close()
