@@ -52,8 +52,8 @@ def add_validate_arguments(p: argparse.ArgumentParser) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from nasbench.evaluators.zero_cost import PROXIES
-    from nasbench.run import run_study
     from nasbench.results.zero_cost_study import write_validation_report
+    from nasbench.run import run_study
     from nasbench.zero_cost_validation import validation_study
 
     plugins = _plugins(args)

@@ -113,8 +113,8 @@ def _toml(block: Block, tmp_path: Path) -> None:
             protocols = load_protocol_study(study_file, plugins, overrides=small(raw))
             run_protocol_study(protocols, plugins, tmp_path / "out", progress=False)
         elif "study" in raw and "strategies" in raw:
-            from nasbench.run import run_study
             from nasbench.protocol import load_study
+            from nasbench.run import run_study
 
             study = load_study(study_file, plugins, overrides=small(raw))
             assert run_study(study, plugins, tmp_path / "out", progress=False).complete

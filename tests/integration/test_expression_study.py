@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from nasbench.results.expressions import rank_expressions
 
-from nasbench.run import run_study
 from nasbench.protocol import load_study
+from nasbench.run import run_study
 from tests.conftest import run_cli
 
 GRAMMAR = """

@@ -32,8 +32,8 @@ FAST = LeaderboardOptions(BootstrapOptions(resamples=200))
 
 def _run(tmp: Path, plugins, *, seeds: int, search: str = "valid_acc",
          reports: tuple[str, ...] = ("test_acc",), evaluations: int = 25) -> Path:
-    from nasbench.run import run_study
     from nasbench.protocol import study_from_dict
+    from nasbench.run import run_study
 
     raw = {
         "study": {"name": f"readable-{seeds}", "seed": 5, "seeds": seeds},

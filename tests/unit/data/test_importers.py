@@ -15,10 +15,10 @@ from nasbench.data import find_table, read_frame
 from nasbench.data.importers import Importer, run_import, verify_import
 from nasbench.data.recipes import to_arrow, write_table
 from nasbench.errors import UserError
-from nasbench.run import run_study
 from nasbench.hookspecs import hookimpl
 from nasbench.protocol import study_from_dict
 from nasbench.registry import load_plugins, make_plugin_manager
+from nasbench.run import run_study
 
 
 class CsvAccuracyImporter(Importer):

@@ -11,8 +11,8 @@ from nasbench.spaces.transnas_micro import TransNasMicroSpace
 
 from nasbench.data import read_frame
 from nasbench.errors import InvalidArchitectureError
-from nasbench.run import run_study
 from nasbench.protocol import study_from_dict
+from nasbench.run import run_study
 
 TASKS = ("class_object", "class_scene", "room_layout", "jigsaw", "autoencoder", "normal",
          "segmentsemantic")
