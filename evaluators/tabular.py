@@ -50,6 +50,7 @@ class TabularEvaluator(_Evaluator):
         self._columns: tuple[tuple[str, list[float]], ...] = ()
         self._cost: list[float] | None = None
         self._search_at: dict[float, list[float] | None] = {}
+        self._cost_at: dict[float, list[float]] = {}
         self._search_metric = ""
 
     @property
@@ -72,7 +73,8 @@ class TabularEvaluator(_Evaluator):
             raise RuntimeError("TabularEvaluator needs bind_plugins() before check()")
         name = self.params.benchmark
         if name is None:
-            matches = [r.name for r in self._benchmarks if r.cls.space == space.name]
+            matches = [r.name for r in self._benchmarks
+                       if r.cls.space == space.name and getattr(r.cls, "implicit", True)]
             if len(matches) != 1:
                 problem = (
                     f"no benchmark table covers space '{space.name}'"
@@ -146,6 +148,11 @@ class TabularEvaluator(_Evaluator):
         self._cost = table.column(f"{context.dataset}/{cost_metric}") if cost_metric else None
         self._search_metric = context.search_metric
         self._search_at = self._search_columns(table, context.search_metric)
+        # a fidelity may name its own cost metric (the training time of that many epochs)
+        self._cost_at = {
+            float(f): table.column(f"{context.dataset}/{names['cost']}")
+            for f, names in self.benchmark.fidelities().items() if names.get("cost")
+        }
 
     def evaluate(
         self, space: SearchSpace, trial: Trial, *, seed: int, fidelity: float | None = None
@@ -165,6 +172,9 @@ class TabularEvaluator(_Evaluator):
                     f"{self._search_metric} at fidelity {fidelity:g}"
                 )
             metrics[self._search_metric] = column[row]
+            cost_at = self._cost_at.get(float(fidelity))
+            if cost_at is not None:
+                return EvalResult(metrics, cost_at[row])
         return EvalResult(metrics, self._cost[row] if self._cost is not None else 0.0)
 
 
