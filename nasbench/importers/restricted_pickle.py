@@ -8,10 +8,12 @@ pickle.html#restricting-globals) gives the remedy used here: an ``Unpickler`` wh
 
 Pickle opcodes build ``dict``, ``list``, ``tuple``, ``str``, ``bytes``, ``int``, ``float``,
 ``bool``, ``None`` and ``set`` without naming a global. The NATS-Bench / NAS-Bench-201 files also
-name exactly three globals (checked on the release's sample files, ``fake_torch_dir/`` of
+name these globals (checked on the release's sample files, ``fake_torch_dir/`` of
 https://github.com/D-X-Y/NATS-Bench):
 
 * ``collections.OrderedDict`` (per-epoch times);
+* ``_codecs.encode``: how pickle protocol 2 (``torch.save``'s, so in the ``.pth`` release)
+  writes ``bytes``; replaced by a function that only turns a string into latin-1 bytes;
 * ``numpy.dtype`` and ``numpy.core.multiarray.scalar`` (a parameter count or latency stored as
   a NumPy float). These are replaced by functions that accept only numeric dtypes and return
   plain Python numbers, so no NumPy object with behaviour reaches the caller.
@@ -56,7 +58,14 @@ def _safe_scalar(dtype: Any, data: Any = None) -> int | float | complex | bool:
     return np.frombuffer(data, dtype=dtype)[0].item()
 
 
+def _safe_latin1(text: Any, encoding: Any = "latin1") -> bytes:
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise pickle.UnpicklingError("_codecs.encode is allowed for latin-1 bytes only")
+    return text.encode("latin-1")
+
+
 _ALLOWED: dict[tuple[str, str], Any] = {
+    ("_codecs", "encode"): _safe_latin1,
     ("collections", "OrderedDict"): collections.OrderedDict,
     ("builtins", "set"): set,
     ("builtins", "frozenset"): frozenset,
@@ -110,7 +119,7 @@ def load_stream(stream: Any, *, source: str = "<pickle>") -> Any:
     """Unpickle one object from an open binary stream (see :func:`loads`)."""
     try:
         return RestrictedUnpickler(stream, source=source).load()
-    except RestrictedPickleError:
-        raise
+    except (RestrictedPickleError, OSError, EOFError):
+        raise  # the stream's own errors (a bad compressed file) are the caller's to report
     except Exception as exc:
         raise RestrictedPickleError(f"{source}: not a readable pickle ({exc})") from None
