@@ -69,6 +69,8 @@ _ALLOWED: dict[tuple[str, str], Any] = {
     ("collections", "OrderedDict"): collections.OrderedDict,
     ("builtins", "set"): set,
     ("builtins", "frozenset"): frozenset,
+    ("__builtin__", "set"): set,  # protocol 2 names Python 2's module
+    ("__builtin__", "frozenset"): frozenset,
     ("numpy", "dtype"): _safe_dtype,
     ("numpy.core.multiarray", "scalar"): _safe_scalar,
     ("numpy._core.multiarray", "scalar"): _safe_scalar,

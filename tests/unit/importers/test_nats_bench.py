@@ -301,3 +301,13 @@ def test_bohb_searches_epochs_as_fidelities_with_validation_rewards(whole_space,
         assert trial["cost"] == pytest.approx(table.loc[trial["arch"], time])
     # promoted cells are evaluated again at a higher fidelity
     assert trials.groupby("arch")["fidelity"].nunique().max() >= 2
+
+
+def test_the_interim_import_command(release, tmp_path, capsys) -> None:
+    from nasbench.importers.__main__ import main
+
+    root, archs = release
+    assert main(["nats_tss", str(root), "--dest", str(tmp_path / "t")]) == 0
+    assert len(pd.read_parquet(tmp_path / "t" / "nats_tss.parquet")) == len(archs)
+    assert main(["nb101", str(root)]) == 2
+    assert "is not a file; expected nasbench_only108.tfrecord" in capsys.readouterr().err
