@@ -111,7 +111,7 @@ class Nb101Importer(Importer):
                     )
                 cell = cells[module_hash] = {"arch": space.to_string(arch), "runs": {},
                                              "params": float(metrics.trainable_parameters)}
-            cell["runs"].setdefault(int(epochs), []).append(metrics)
+            cell["runs"].setdefault(int(epochs), []).append(_summary(metrics))
         if not cells:
             raise UserError(f"{source}: no records; expected {SOURCE}")
         return self._write(cells, dest)
@@ -133,15 +133,9 @@ class Nb101Importer(Importer):
             column("params")[row] = cell["params"]
             for epochs in budgets:
                 runs = cell["runs"].get(epochs, [])
-                for rep, m in enumerate(runs):
-                    for point, suffix in ((m.evaluation_data[-1], ""),
-                                          (m.evaluation_data[1], "@half")):
-                        values = {"valid": 100 * point.validation_accuracy,
-                                  "test": 100 * point.test_accuracy,
-                                  "train": 100 * point.train_accuracy,
-                                  "train_time": point.training_time}
-                        at = "" if not suffix else f"@{point.current_epoch:g}"
-                        for field, value in values.items():
+                for rep, (final, half, half_epoch) in enumerate(runs):
+                    for values, at in ((final, ""), (half, f"@{half_epoch:g}")):
+                        for field, value in zip(_FIELDS, values, strict=True):
                             column(f"{field}_{epochs}ep{at}#{rep}")[row] = value
         # means over the repeats
         for name in [c for c in columns if "#" in c]:
@@ -174,6 +168,18 @@ class Nb101Importer(Importer):
         }
         return write_table(dest, STEM, [cells[k]["arch"] for k in keys], qualified,
                            description, keys={"arch_key": keys})
+
+
+def _summary(metrics: Any) -> tuple[tuple[float, ...], tuple[float, ...], float]:
+    """What the table keeps of one training run, compactly (the full file has millions):
+    (valid, test, train accuracy in %, training time) at the end and half-way, and the
+    half-way epoch."""
+    def point(e: Any) -> tuple[float, ...]:
+        return (100 * e.validation_accuracy, 100 * e.test_accuracy, 100 * e.train_accuracy,
+                e.training_time)
+
+    half = metrics.evaluation_data[1]
+    return point(metrics.evaluation_data[-1]), point(half), half.current_epoch
 
 
 def _parse(record: bytes, source: Path, n: int) -> tuple[str, int, str, str, Any]:
