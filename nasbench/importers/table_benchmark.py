@@ -107,7 +107,8 @@ class ImportedTableBenchmark(Benchmark):
         raise DataNotFoundError(
             f"the '{self.name}' table is imported from the official release ({self.release}), "
             f"and it was not found (looked for {', '.join(str(p) for p in candidates)}). "
-            f"Import your copy once with 'nasbench data import {self.importer} PATH' (see "
+            f"Import your copy once with 'nasbench data import {self.importer} PATH' (or "
+            f"'python -m nasbench.importers {self.importer} PATH'; see "
             "docs/official_releases.md), or point [study] data_dir at a directory holding "
             f"{self.stem}.parquet and {self.stem}.json."
         )

@@ -311,3 +311,16 @@ def test_the_interim_import_command(release, tmp_path, capsys) -> None:
     assert len(pd.read_parquet(tmp_path / "t" / "nats_tss.parquet")) == len(archs)
     assert main(["nb101", str(root)]) == 2
     assert "is not a file; expected nasbench_only108.tfrecord" in capsys.readouterr().err
+
+
+def test_a_missing_table_says_how_to_import_it(tmp_path, monkeypatch) -> None:
+    from nasbench.errors import DataNotFoundError
+    from nasbench.importers.table_benchmark import NatsTssBenchmark
+
+    monkeypatch.setenv("NASBENCH_IMPORT_DIR", str(tmp_path / "nothing"))
+    with pytest.raises(DataNotFoundError, match=r"python -m nasbench\.importers nats_tss PATH"):
+        NatsTssBenchmark().check(tmp_path)
+    config = tmp_path / "study.toml"
+    config.write_text(SECONDS_STUDY.format(data_dir=tmp_path, seconds=100, archs="[]"))
+    with pytest.raises(UserError, match="the 'nats_tss' table is imported"):
+        load_study(config, load_plugins())
