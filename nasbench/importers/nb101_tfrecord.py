@@ -19,6 +19,8 @@ Each cell is trained three times per budget (three records). The table has one r
 ``cifar10/valid_{E}ep``, ``test_{E}ep``, ``train_{E}ep`` (accuracies in %, mean of the repeats),
 ``train_time_{E}ep`` (seconds of training, without evaluation), each also per repeat
 (``#0``, ``#1``, ``#2``, file order) and half-way (``@{E/2}``); and ``cifar10/params``.
+Fidelities: the budgets, each charged its training time; with one budget (``only108``), its
+half-way point (54) and the end (108), as the released API's ``stop_halfway`` offers.
 The hash of every record is recomputed from its graph and must equal ``module_hash``.
 """
 
@@ -29,6 +31,7 @@ import binascii
 import json
 import math
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -159,8 +162,7 @@ class Nb101Importer(Importer):
             "licence_note": "imported from the user's copy; not shipped",
             "datasets": ["cifar10"], "metrics": metrics,
             "cost_metric": f"train_time_{top}ep",
-            "fidelities": {str(e): {"valid": f"valid_{e}ep", "test": f"test_{e}ep",
-                                    "cost": f"train_time_{e}ep"} for e in budgets},
+            "fidelities": _fidelities(budgets, columns),
             "search_metric": f"valid_{top}ep", "report_metrics": [f"test_{top}ep"],
             "optimum": {f"cifar10/{m}": float(np.nanmax(columns[m]))
                         for m in (f"valid_{top}ep", f"test_{top}ep")},
@@ -168,6 +170,22 @@ class Nb101Importer(Importer):
         }
         return write_table(dest, STEM, [cells[k]["arch"] for k in keys], qualified,
                            description, keys={"arch_key": keys})
+
+
+def _fidelities(budgets: list[int], columns: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """The training budgets as fidelities, each charged its own training time; with a single
+    budget (``only108``), its half-way evaluation too, as the released API's ``stop_halfway``
+    offers it."""
+    out = {str(e): {"valid": f"valid_{e}ep", "test": f"test_{e}ep", "cost": f"train_time_{e}ep"}
+           for e in budgets}
+    if len(budgets) == 1:
+        (e,) = budgets
+        half = next((c.split("@")[1] for c in columns if c.startswith(f"valid_{e}ep@")
+                     and "#" not in c), None)
+        if half is not None:
+            out = {half: {"valid": f"valid_{e}ep@{half}", "test": f"test_{e}ep@{half}",
+                          "cost": f"train_time_{e}ep@{half}"}, **out}
+    return out
 
 
 def _summary(metrics: Any) -> tuple[tuple[float, ...], tuple[float, ...], float]:

@@ -214,6 +214,21 @@ def test_import_writes_the_table(release, tmp_path) -> None:
     assert queried in set(table["arch_key"])
 
 
+def test_a_single_budget_offers_its_half_way_point_as_a_fidelity(tmp_path) -> None:
+    """Like the released API's ``stop_halfway``: 54 and 108 epochs, each charged its time."""
+    records = [_record(from_spec(*INCEPTION_STORED), 108, rep, 1)[0] for rep in range(3)]
+    path = tmp_path / "nasbench_only108.tfrecord"
+    path.write_bytes(_tfrecord(records))
+    Nb101Importer().convert(path, tmp_path / "out")
+    description = json.loads((tmp_path / "out" / "nb101.json").read_text())
+    assert description["fidelities"] == {
+        "54": {"valid": "valid_108ep@54", "test": "test_108ep@54",
+               "cost": "train_time_108ep@54"},
+        "108": {"valid": "valid_108ep", "test": "test_108ep", "cost": "train_time_108ep"},
+    }
+    assert description["metrics"]["valid_108ep@54"]["split"] == "valid"
+
+
 def test_a_record_whose_hash_disagrees_is_refused(tmp_path) -> None:
     record, _ = _record(from_spec(*INCEPTION_STORED), 108, 0, 1)
     fields = json.loads(record)

@@ -193,3 +193,12 @@ def test_network_learns_digits(space: Nb101Space, digits, fit) -> None:
                       stem_channels=8, stacks=2, cells_per_stack=1)
     before, after = fit(net, *digits)
     assert after < before
+
+
+def test_the_space_command_states_the_figures_without_enumerating() -> None:
+    from tests.conftest import run_cli
+
+    result = run_cli("space", "nb101")
+    assert result.code == 0, result.err
+    out = json.loads(result.out)
+    assert out["unique"] == 423_624 and out["size"] == 509_607_936
