@@ -131,7 +131,10 @@ class TabularEvaluator(_Evaluator):
         out: dict[float, list[float] | None] = {}
         for fidelity, names in by_fidelity.items():
             name = names.get(generic)
-            out[float(fidelity)] = table.column(f"{dataset}/{name}") if name else None
+            try:
+                out[float(fidelity)] = table.column(f"{dataset}/{name}") if name else None
+            except KeyError:  # an imported table may lack a dataset's column at a fidelity
+                out[float(fidelity)] = None
         return out
 
     def setup(self, space: SearchSpace, context: EvaluatorContext) -> None:
@@ -149,10 +152,13 @@ class TabularEvaluator(_Evaluator):
         self._search_metric = context.search_metric
         self._search_at = self._search_columns(table, context.search_metric)
         # a fidelity may name its own cost metric (the training time of that many epochs)
-        self._cost_at = {
-            float(f): table.column(f"{context.dataset}/{names['cost']}")
-            for f, names in self.benchmark.fidelities().items() if names.get("cost")
-        }
+        self._cost_at = {}
+        for f, names in self.benchmark.fidelities().items():
+            if names.get("cost"):
+                try:
+                    self._cost_at[float(f)] = table.column(f"{context.dataset}/{names['cost']}")
+                except KeyError:
+                    continue
 
     def evaluate(
         self, space: SearchSpace, trial: Trial, *, seed: int, fidelity: float | None = None
