@@ -4,9 +4,11 @@ learning curves and training times.
 Releases read (Dong et al., "NATS-Bench", TPAMI 2021, https://github.com/D-X-Y/NATS-Bench;
 Dong & Yang, "NAS-Bench-201", ICLR 2020, https://github.com/D-X-Y/NAS-Bench-201):
 
-* ``NATS-tss-v1_0-3ffb9-full/`` (or ``-simple/``): a directory with ``meta.pickle.pbz2`` and one
-  file per cell, ``{index:06d}.pickle.pbz2`` (bz2-compressed pickles; ``.pickle`` also read),
-  as ``nats_bench/api_topology.py`` and ``api_utils.py`` load them in fast mode;
+* ``NATS-tss-v1_0-3ffb9-simple/`` (or ``-full/``): a directory with ``meta.pickle.pbz2`` and
+  one file per cell, ``{index:06d}.pickle.pbz2`` (bz2-compressed pickles; ``.pickle`` also
+  read), as ``nats_bench/api_topology.py`` and ``api_utils.py`` load them in fast mode. Both
+  hold the same per-seed, per-epoch records; ``-full`` adds each run's trained weights, which
+  are skipped unread (``skip_weights`` of the restricted reader);
 * ``NATS-tss-v1_0-3ffb9.pickle.pbz2`` and ``NAS-Bench-201-v1_1-096897.pth`` (or ``-v1_0-e61699``):
   one file with ``meta_archs``, ``arch2infos`` and ``evaluated_indexes``. The ``.pth`` is read
   with the restricted reader on the pickle inside it (``torch.load(weights_only=True)``
@@ -84,9 +86,9 @@ def _read_pickle(path: Path) -> Any:
     try:
         if path.name.endswith(".pbz2"):
             with bz2.open(path, "rb") as stream:
-                return load_stream(stream, source=str(path))
+                return load_stream(stream, source=str(path), skip_weights=True)
         with path.open("rb") as stream:
-            return load_stream(stream, source=str(path))
+            return load_stream(stream, source=str(path), skip_weights=True)
     except (OSError, EOFError) as exc:
         raise UserError(f"{path}: cannot read it ({exc}); expected {SOURCE}") from None
 
@@ -105,12 +107,12 @@ def _read_pth(path: Path) -> Any:
                 raise UserError(f"{path}: a .pth archive without exactly one data.pkl; "
                                 f"expected {SOURCE}")
             with archive.open(members[0]) as stream:
-                return load_stream(stream, source=f"{path}:{members[0]}")
+                return load_stream(stream, source=f"{path}:{members[0]}", skip_weights=True)
     try:
         with path.open("rb") as stream:  # torch's legacy format: magic, protocol, info, object
             for _ in range(3):
-                load_stream(stream, source=str(path))
-            return load_stream(stream, source=str(path))
+                load_stream(stream, source=str(path), skip_weights=True)
+            return load_stream(stream, source=str(path), skip_weights=True)
     except (OSError, EOFError) as exc:
         raise UserError(f"{path}: not a readable .pth file ({exc}); expected {SOURCE}") from None
 

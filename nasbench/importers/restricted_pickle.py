@@ -20,6 +20,13 @@ https://github.com/D-X-Y/NATS-Bench):
 
 Anything else (a class, a function, a persistent id such as a tensor storage) is refused with
 :class:`RestrictedPickleError` naming the global and the file.
+
+Trained weights. The NATS-Bench ``-full`` archive stores each run's trained weights beside its
+records; a tensor pickled with ``pickle`` names ``torch._utils._rebuild_tensor_v2``,
+``torch._utils._rebuild_parameter`` and ``torch.storage._load_from_bytes``, and the last one
+calls ``torch.load`` without restriction on bytes from the file. With ``skip_weights=True``
+those names map to a stub that ignores its arguments and returns ``None``: the weights are
+dropped unread and no torch code runs.
 """
 
 from __future__ import annotations
@@ -78,14 +85,34 @@ _ALLOWED: dict[tuple[str, str], Any] = {
 """The only globals a pickle may name, and what each becomes."""
 
 
-class RestrictedUnpickler(pickle.Unpickler):
-    """Builds plain data; refuses every global outside :data:`_ALLOWED`."""
+def _skipped(*args: Any, **kwargs: Any) -> None:
+    """Stands for a tensor or storage that is not read (its arguments are ignored)."""
+    return None
 
-    def __init__(self, file: Any, *, source: str = "<pickle>") -> None:
+
+_WEIGHTS: frozenset[tuple[str, str]] = frozenset({
+    ("torch._utils", "_rebuild_tensor"),
+    ("torch._utils", "_rebuild_tensor_v2"),
+    ("torch._utils", "_rebuild_parameter"),
+    ("torch._utils", "_rebuild_parameter_with_state"),
+    ("torch.storage", "_load_from_bytes"),
+})
+"""The globals a pickled tensor names; with ``skip_weights`` they become :func:`_skipped`."""
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """Builds plain data; refuses every global outside :data:`_ALLOWED` (and, when
+    ``skip_weights``, turns the tensor-rebuilding ones into ``None``)."""
+
+    def __init__(self, file: Any, *, source: str = "<pickle>", skip_weights: bool = False
+                 ) -> None:
         super().__init__(file)
         self.source = source
+        self.skip_weights = skip_weights
 
     def find_class(self, module: str, name: str) -> Any:
+        if self.skip_weights and (module, name) in _WEIGHTS:
+            return _skipped
         try:
             return _ALLOWED[(module, name)]
         except KeyError:
@@ -97,30 +124,33 @@ class RestrictedUnpickler(pickle.Unpickler):
             ) from None
 
     def persistent_load(self, pid: Any) -> Any:
+        if self.skip_weights:  # a tensor storage of torch.save's format: not read
+            return None
         raise RestrictedPickleError(
             f"{self.source}: refused a persistent object (such as a tensor storage): the "
             "release's records are plain data, and nothing else is read"
         )
 
 
-def loads(data: bytes, *, source: str = "<pickle>") -> Any:
+def loads(data: bytes, *, source: str = "<pickle>", skip_weights: bool = False) -> Any:
     """Unpickle ``data`` as plain data (see the module docstring).
 
     Raises:
         RestrictedPickleError: when the pickle names a forbidden global, or is malformed.
     """
     try:
-        return RestrictedUnpickler(io.BytesIO(data), source=source).load()
+        return RestrictedUnpickler(io.BytesIO(data), source=source,
+                                   skip_weights=skip_weights).load()
     except RestrictedPickleError:
         raise
     except Exception as exc:  # a malformed pickle raises many kinds of errors
         raise RestrictedPickleError(f"{source}: not a readable pickle ({exc})") from None
 
 
-def load_stream(stream: Any, *, source: str = "<pickle>") -> Any:
+def load_stream(stream: Any, *, source: str = "<pickle>", skip_weights: bool = False) -> Any:
     """Unpickle one object from an open binary stream (see :func:`loads`)."""
     try:
-        return RestrictedUnpickler(stream, source=source).load()
+        return RestrictedUnpickler(stream, source=source, skip_weights=skip_weights).load()
     except (RestrictedPickleError, OSError, EOFError):
         raise  # the stream's own errors (a bad compressed file) are the caller's to report
     except Exception as exc:

@@ -357,3 +357,33 @@ def test_a_fidelity_the_release_lacks_fails_with_a_reason(imported) -> None:
     assert full.status == "ok"
     assert full.metrics["cifar100/valid_200ep"] == table.loc[arch, "cifar100/valid_200ep"]
     assert full.cost == pytest.approx(table.loc[arch, "cifar100/train_time_200ep"])
+
+
+def test_trained_weights_of_the_full_archive_are_skipped_unread(release, imported, tmp_path):
+    """``-full`` files carry each run's weights (pickled tensors, whose loading would call
+    ``torch.load`` on bytes from the file): they are dropped and nothing in them runs."""
+    root, _ = release
+    marker = tmp_path / "pwned"
+    (evil,) = [p for p in _payload_cases(marker) if type(p).__name__ == "Touch"]
+    buffer = __import__("io").BytesIO()
+    torch.save(evil, buffer)
+
+    class TorchBytes:  # what a storage pickles to; its bytes here are a payload
+        def __reduce__(self):
+            return (torch.storage._load_from_bytes, (buffer.getvalue(),))
+
+    full = tmp_path / "NATS-tss-v1_0-3ffb9-full"
+    full.mkdir()
+    for f in root.iterdir():
+        record = pickle.loads(bz2.decompress(f.read_bytes()))
+        if f.name != "meta.pickle.pbz2":
+            for results in record.values():
+                for run in results["all_results"].values():
+                    run["net_state_dict"] = collections.OrderedDict(
+                        [("w", torch.ones(2, 2)), ("p", torch.nn.Parameter(torch.zeros(2))),
+                         ("s", TorchBytes())])
+        (full / f.name).write_bytes(bz2.compress(pickle.dumps(record)))
+    NatsTssImporter().convert(full, tmp_path / "out")
+    assert not marker.exists()
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out" / "nats_tss.parquet"),
+                                  pd.read_parquet(imported / "nats_tss.parquet"))

@@ -36,3 +36,12 @@ def test_other_globals_are_refused(payload) -> None:
 def test_a_malformed_pickle_is_a_clear_error() -> None:
     with pytest.raises(RestrictedPickleError, match=r"f\.pickle: not a readable pickle"):
         loads(b"\x80\x04garbage", source="f.pickle")
+
+
+def test_tensors_are_refused_or_skipped_unread() -> None:
+    import torch
+
+    data = pickle.dumps({"w": torch.ones(3), "acc": 91.5})
+    with pytest.raises(RestrictedPickleError, match="torch"):
+        loads(data)
+    assert loads(data, skip_weights=True) == {"w": None, "acc": 91.5}
