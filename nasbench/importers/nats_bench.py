@@ -65,7 +65,7 @@ CITATION = (
     "Dong, Liu, Musial & Gabrys, NATS-Bench: Benchmarking NAS Algorithms for Architecture "
     "Topology and Size, TPAMI 2021; Dong & Yang, NAS-Bench-201, ICLR 2020"
 )
-SOURCE = ("NATS-tss-v1_0-3ffb9-full (directory of .pickle.pbz2 files) or "
+SOURCE = ("NATS-tss-v1_0-3ffb9-simple or -full (directory of .pickle.pbz2 files) or "
           "NAS-Bench-201-v1_1-096897.pth, from https://github.com/D-X-Y/NATS-Bench")
 
 DATASETS: dict[str, dict[str, tuple[str, str]]] = {
@@ -238,7 +238,7 @@ def _metric_info(name: str) -> dict[str, Any]:
 
 
 class NatsTssImporter(Importer):
-    """``nasbench data import nats_tss NATS-tss-v1_0-3ffb9-full``."""
+    """``nasbench data import nats_tss NATS-tss-v1_0-3ffb9-simple``."""
 
     name: ClassVar[str] = "nats_tss"
     summary: ClassVar[str] = ("NATS-Bench topology / NAS-Bench-201 full release: curves and "

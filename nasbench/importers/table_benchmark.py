@@ -194,7 +194,9 @@ class NatsTssBenchmark(ImportedTableBenchmark):
     space: ClassVar[str] = "nb201"
     stem: ClassVar[str] = "nats_tss"
     importer: ClassVar[str] = "nats_tss"
-    release: ClassVar[str] = "NATS-tss-v1_0-3ffb9-full or NAS-Bench-201-v1_1-096897.pth"
+    release: ClassVar[str] = (
+        "NATS-tss-v1_0-3ffb9-simple (or -full) or NAS-Bench-201-v1_1-096897.pth"
+    )
     citation: ClassVar[str] = "Dong et al., NATS-Bench, TPAMI 2021; Dong & Yang, ICLR 2020"
     implicit: ClassVar[bool] = False
 
