@@ -24,6 +24,9 @@ from nasbench.errors import DataNotFoundError
 FORMAT = 1
 COMPRESSION = "zstd"
 COMPRESSION_LEVEL = 19
+IMPORT_COMPRESSION_LEVEL = 3
+"""zstd level of imported tables, which are large and written on the user's machine: level 19
+is some 30 times slower for 4% smaller files (``tests/bench/bench_table_write.py``)."""
 ROW_GROUP_SIZE = 1 << 20
 
 
@@ -97,15 +100,20 @@ def to_arrow(columns: dict[str, list[Any]]) -> Any:
     return pa.Table.from_arrays(arrays, names=names)
 
 
-def write_table(table: Any, description: dict[str, Any], dest: Path, stem: str) -> list[Path]:
+def write_table(table: Any, description: dict[str, Any], dest: Path, stem: str,
+                compression_level: int = COMPRESSION_LEVEL) -> list[Path]:
     """Write ``<stem>.parquet`` (zstd, fixed level, no timestamps, no pandas metadata) and
-    ``<stem>.json`` into ``dest``; returns both paths."""
+    ``<stem>.json`` into ``dest``; returns both paths.
+
+    ``compression_level``: the shipped tables use the highest practical level (small files,
+    written once); importers of large releases pass :data:`IMPORT_COMPRESSION_LEVEL`, which
+    writes tens of times faster. At a given level, the same table gives the same bytes."""
     import pyarrow.parquet as pq
 
     dest.mkdir(parents=True, exist_ok=True)
     parquet = dest / f"{stem}.parquet"
     pq.write_table(table.replace_schema_metadata(None), parquet, compression=COMPRESSION,
-                   compression_level=COMPRESSION_LEVEL, row_group_size=ROW_GROUP_SIZE,
+                   compression_level=compression_level, row_group_size=ROW_GROUP_SIZE,
                    use_dictionary=True, write_statistics=False, store_schema=False,
                    version="2.6", data_page_version="1.0")
     text = dest / f"{stem}.json"

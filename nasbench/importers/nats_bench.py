@@ -217,7 +217,7 @@ def _split_values(out: dict[str, float], dataset: str, split: str, schedule: int
 
 
 def _metric_info(name: str) -> dict[str, Any]:
-    """The FORMATS.md description of an unqualified column name (``valid_200ep@37#777``)."""
+    """The metric description of an unqualified column name (``valid_200ep@37#777``)."""
     if name == "params":
         return {"split": "other", "unit": "M", "fidelity": None, "higher_is_better": False,
                 "doc": "parameters (millions) of the benchmark network"}
@@ -250,7 +250,7 @@ class NatsTssImporter(Importer):
     def convert(self, source: Path, dest: Path, progress: Progress | None = None) -> list[str]:
         import numpy as np
 
-        from nasbench.data.recipes import to_arrow, write_table
+        from nasbench.data.recipes import IMPORT_COMPRESSION_LEVEL, to_arrow, write_table
         from nasbench.spaces.nb201 import Nb201Space
 
         source = Path(source)
@@ -280,7 +280,8 @@ class NatsTssImporter(Importer):
         table = to_arrow({"arch": archs, **ordered})
         description = self._description(ordered)
         description["rows"] = len(archs)
-        return [p.name for p in write_table(table, description, dest, STEM)]
+        return [p.name for p in write_table(table, description, dest, STEM,
+                                            IMPORT_COMPRESSION_LEVEL)]
 
     def _description(self, columns: Mapping[str, Any]) -> dict[str, Any]:
         import numpy as np

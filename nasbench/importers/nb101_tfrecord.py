@@ -53,7 +53,7 @@ _FIELDS = ("valid", "test", "train", "train_time")
 
 
 def _metric_info(name: str) -> dict[str, Any]:
-    """The FORMATS.md description of an unqualified column name such as ``valid_108ep@54#1``."""
+    """The metric description of an unqualified column name such as ``valid_108ep@54#1``."""
     base = name.split("#")[0]
     family, _, at = base.partition("@")
     kind, _, budget = family.rpartition("_")
@@ -121,7 +121,7 @@ class Nb101Importer(Importer):
     def _write(self, cells: dict[str, dict[str, Any]], dest: Path) -> list[str]:
         import numpy as np
 
-        from nasbench.data.recipes import to_arrow, write_table
+        from nasbench.data.recipes import IMPORT_COMPRESSION_LEVEL, to_arrow, write_table
 
         budgets = sorted({e for c in cells.values() for e in c["runs"]})
         keys = list(cells)
@@ -170,7 +170,8 @@ class Nb101Importer(Importer):
         }
         table = to_arrow({"arch": [cells[k]["arch"] for k in keys], "arch_key": keys,
                           **qualified})
-        return [p.name for p in write_table(table, description, dest, STEM)]
+        return [p.name for p in write_table(table, description, dest, STEM,
+                                            IMPORT_COMPRESSION_LEVEL)]
 
 
 def _fidelities(budgets: list[int], columns: Mapping[str, Any]) -> dict[str, dict[str, str]]:
