@@ -131,5 +131,5 @@ def _records(f: BinaryIO, path: Path, size: int, verify: bool,
 def _bad(path: Path, offset: int, what: str) -> UserError:
     return UserError(
         f"{path}: bad TFRecord at byte {offset}: {what}. Download the release again and check "
-        "its size and checksum (see docs/official_releases.md)."
+        "its size and checksum (see docs/benchmarks.md)."
     )
