@@ -268,15 +268,19 @@ name = "random_search"
 
 
 def test_a_tabular_study_runs_on_the_imported_table(release, tmp_path, monkeypatch) -> None:
-    """Imported into the import directory, the table is the nb101 space's benchmark (the one
-    generic table class, matching rows by the table's ``arch_key`` column): its cells (one
-    written as the notebook queries it, isomorphic to the stored one) are found and charged
+    """Imported by 'nasbench data import nb101 FILE' into the import directory, the table is
+    the nb101 space's benchmark (the one generic table class, matching rows by the table's
+    ``arch_key`` column): its cells (one written as the notebook queries it, isomorphic to
+    the stored one) are found and charged
     their recorded training time; random cells, which a 4-cell table lacks, fail cleanly."""
     from nasbench.evaluators.table_benchmark import TableBenchmark
 
     path, archs, expected = release
+    from nasbench.cli import main
+
     monkeypatch.setenv("NASBENCH_IMPORT_DIR", str(tmp_path / "imports"))
-    run_import(Nb101Importer(), path)
+    assert main(["data", "import", "nb101", str(path)]) == 0
+    assert main(["data", "path", "nb101"]) == 0
     space = Nb101Space()
     listed = [space.to_string(from_spec(*INCEPTION_QUERIED)),
               *(space.to_string(a) for a in archs[1:])]
