@@ -6,7 +6,24 @@ indexes it, its datasets and metrics (with splits, units, fidelities), its cost 
 what a study searches on and reports. :class:`TableBenchmark` serves any such table;
 :func:`benchmark_class` makes the registered class of one table (its registry name is the
 table's name), and the ``nasbench_register_benchmarks`` hook below registers every shipped
-table and every imported one whose description says ``"kind": "benchmark"``.
+table, every imported one whose description says ``"kind": "benchmark"``, and every benchmark
+nasbench knows but does not ship (``IMPORT_ONLY`` of :mod:`nasbench.data.recipes`: NAS-Bench-101,
+the NATS-Bench topology release), so that a study naming one before it is imported is told
+how to import it.
+
+Keys of the description this class honours beyond the metrics:
+
+* ``key_column``: a string column holding each row's ``arch_key`` (NAS-Bench-101's graph
+  hash): rows are then matched up to isomorphism through the space's key, without parsing and
+  hashing every row's string at load time;
+* ``fidelities[f]["cost"]``: the cost metric at fidelity ``f`` (the training time of that many
+  epochs), which the tabular evaluator charges a trial evaluated at ``f``;
+* ``implicit``: ``false`` keeps the tabular evaluator from picking the benchmark for its space
+  when a study names none (``nats_tss`` covers the ``nb201`` space, whose default stays the
+  shipped ``nb201`` table).
+
+A table need not hold every metric for every dataset (a release may record a curve for one
+dataset only): a column it lacks fails the evaluations that need it, with a reason.
 
 Where a table is read from (a data directory, the import directory, the shipped copy) is
 decided by :func:`nasbench.data.find_table`.
@@ -31,14 +48,16 @@ class ArrowBenchmarkTable(BenchmarkTable):
     learning curves, one column per epoch) costs only what a study reads of it.
     """
 
-    def __init__(self, rows: dict[Architecture, int], table: Any, names: list[str]) -> None:
+    def __init__(self, rows: dict[Any, int], table: Any, names: list[str],
+                 key: Any = None) -> None:
         self._rows = rows
         self._table = table
         self._names = set(names)
         self._columns: dict[str, list[float]] = {}
+        self._key = key
 
     def row(self, arch: Architecture) -> int:
-        return self._rows[arch]
+        return self._rows[self._key(arch) if self._key is not None else arch]
 
     def column(self, metric: str) -> list[float]:
         values = self._columns.get(metric)
@@ -52,7 +71,7 @@ class ArrowBenchmarkTable(BenchmarkTable):
         return len(self._rows)
 
 
-_ROWS_CACHE: dict[tuple[int, str], dict[Architecture, int]] = {}
+_ROWS_CACHE: dict[tuple[int, str, str], dict[Any, int]] = {}
 
 
 class TableBenchmark(Benchmark):
@@ -63,7 +82,11 @@ class TableBenchmark(Benchmark):
     """
 
     table: ClassVar[str]
-    description: ClassVar[dict[str, Any]]
+    description: dict[str, Any]
+    """The registered description (class level); :meth:`check` replaces it on the instance by
+    that of the table actually found (e.g. an import, whose metrics only it knows)."""
+    implicit: ClassVar[bool] = True
+    """Whether the tabular evaluator may pick this benchmark when a study names none."""
 
     def __init__(self) -> None:
         self._space: SearchSpace | None = None
@@ -105,9 +128,14 @@ class TableBenchmark(Benchmark):
         return dict(self.description.get("optimum", {}))
 
     def check(self, data_dir: Path | None) -> None:
+        """Find the table (raising a :class:`DataNotFoundError` that says how to get it) and
+        adopt its own description, except for sources converted in memory, whose recipe
+        description lacks what the shipped one records."""
         from nasbench.data import find_table
 
-        find_table(self.table, data_dir)
+        where = find_table(self.table, data_dir)
+        if where.origin != "source":
+            self.description = where.description
 
     def _space_instance(self) -> SearchSpace:
         if self._space is None:
@@ -119,23 +147,32 @@ class TableBenchmark(Benchmark):
     def load(self, data_dir: Path | None, datasets: tuple[str, ...]) -> BenchmarkTable:
         from nasbench.data import read_table
 
+        self.check(data_dir)
         table = read_table(self.table, data_dir)
+        present = set(table.column_names)
+        key_column = self.description.get("key_column") or ""
         wanted = [f"{d}/{m}" for d in datasets for m in self.description["metrics"]]
-        missing = [c for c in ("arch", *wanted) if c not in table.column_names]
+        missing = [c for c in ("arch", key_column) if c and c not in present]
+        missing += [f"{d}/*" for d in datasets
+                    if not any(c.startswith(f"{d}/") for c in present)]
         if missing:
             raise DataNotFoundError(
                 f"table '{self.table}' lacks the columns {', '.join(missing)}; it is not the "
                 f"table its description promises (see 'nasbench data list')."
             )
-        key = (id(table), self.space)
-        rows = _ROWS_CACHE.get(key)
+        cache_key = (id(table), self.space, key_column)
+        rows = _ROWS_CACHE.get(cache_key)
+        space = self._space_instance()
         if rows is None:
-            space = self._space_instance()
-            rows = {space.from_string(a): i
-                    for i, a in enumerate(table.column("arch").to_pylist())}
+            if key_column:  # keys written by the importer: no string parsing, no hashing
+                rows = {k: i for i, k in enumerate(table.column(key_column).to_pylist())}
+            else:
+                rows = {space.from_string(a): i
+                        for i, a in enumerate(table.column("arch").to_pylist())}
             _ROWS_CACHE.clear()
-            _ROWS_CACHE[key] = rows
-        return ArrowBenchmarkTable(rows, table, wanted)
+            _ROWS_CACHE[cache_key] = rows
+        return ArrowBenchmarkTable(rows, table, [c for c in wanted if c in present],
+                                   key=space.arch_key if key_column else None)
 
     def objective(self, arch: Architecture, *, dataset: str | None = None,
                   fidelity: float | None = None, seed: int | None = None,
@@ -144,6 +181,7 @@ class TableBenchmark(Benchmark):
         that fidelity's metrics) and for training ``seed`` (the per-seed column where the
         table has one, else the mean). A convenience for scripts; studies use the ``tabular``
         evaluator."""
+        self.check(data_dir)
         dataset = dataset or self.datasets()[0]
         names = list(self.description["metrics"])
         if fidelity is not None:
@@ -159,14 +197,18 @@ class TableBenchmark(Benchmark):
             if "#" in m:
                 continue
             seeded = seed is not None and f"{m}#{seed}" in self.description["metrics"]
-            out[m] = table.column(f"{dataset}/{m}#{seed}" if seeded else f"{dataset}/{m}")[row]
+            try:
+                out[m] = table.column(f"{dataset}/{m}#{seed}" if seeded
+                                      else f"{dataset}/{m}")[row]
+            except KeyError:  # a metric the table does not hold for this dataset
+                continue
         return {k: v for k, v in out.items() if not math.isnan(v)}
 
     def describe(self) -> dict[str, Any]:
         out = super().describe()
         out.update({k: self.description.get(k) for k in
                     ("source", "licence", "licence_note", "search_metric", "report_metrics",
-                     "rows")})
+                     "rows", "importer")})
         return out
 
 
@@ -180,6 +222,7 @@ def benchmark_class(stem: str, description: dict[str, Any]) -> type[TableBenchma
         "summary": description.get("summary", ""),
         "space": description["space"],
         "citation": description.get("citation", ""),
+        "implicit": bool(description.get("implicit", True)),
         "__module__": __name__,
         "__doc__": f"The '{name}' table ({description.get('summary', '')}).",
     }
@@ -188,12 +231,17 @@ def benchmark_class(stem: str, description: dict[str, Any]) -> type[TableBenchma
 
 
 def table_classes() -> list[type[TableBenchmark]]:
-    """A class per searchable table: shipped ones, then imported ones not shipped."""
+    """A class per searchable table: shipped ones, then imported ones not shipped, then the
+    benchmarks nasbench knows but does not ship, not imported yet (their description is what
+    nasbench knows before an import; :meth:`TableBenchmark.check` then says how to import)."""
     from nasbench.data import imported_descriptions, shipped_descriptions
+    from nasbench.data.recipes import FORMAT, IMPORT_ONLY
 
     found = {stem: d for stem, d in shipped_descriptions().items()}
     for stem, (_path, d) in imported_descriptions().items():
         found.setdefault(stem, d)
+    for name, meta in IMPORT_ONLY.items():
+        found.setdefault(name, {"format": FORMAT, "name": name, **meta})
     return [benchmark_class(stem, d) for stem, d in found.items()
             if d.get("kind") == "benchmark" and d.get("space")]
 

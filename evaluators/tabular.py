@@ -52,6 +52,7 @@ class TabularEvaluator(_Evaluator):
         self._columns: tuple[tuple[str, list[float]], ...] = ()
         self._cost: list[float] | None = None
         self._search_at: dict[float, list[float] | None] = {}
+        self._cost_at: dict[float, list[float]] = {}
         self._search_metric = ""
 
     @property
@@ -74,7 +75,8 @@ class TabularEvaluator(_Evaluator):
             raise RuntimeError("TabularEvaluator needs bind_plugins() before check()")
         name = self.params.benchmark
         if name is None:
-            matches = [r.name for r in self._benchmarks if r.cls.space == space.name]
+            matches = [r.name for r in self._benchmarks
+                       if r.cls.space == space.name and getattr(r.cls, "implicit", True)]
             if len(matches) != 1:
                 problem = (
                     f"no benchmark table covers space '{space.name}'"
@@ -131,7 +133,10 @@ class TabularEvaluator(_Evaluator):
         out: dict[float, list[float] | None] = {}
         for fidelity, names in by_fidelity.items():
             name = names.get(generic)
-            out[float(fidelity)] = table.column(f"{dataset}/{name}") if name else None
+            try:
+                out[float(fidelity)] = table.column(f"{dataset}/{name}") if name else None
+            except KeyError:  # an imported table may lack a dataset's column at a fidelity
+                out[float(fidelity)] = None
         return out
 
     def setup(self, space: SearchSpace, context: EvaluatorContext) -> None:
@@ -151,6 +156,14 @@ class TabularEvaluator(_Evaluator):
         self._cost = table.column(f"{context.dataset}/{cost_metric}") if cost_metric else None
         self._search_metric = context.search_metric
         self._search_at = self._search_columns(table, context.search_metric)
+        # a fidelity may name its own cost metric (the training time of that many epochs)
+        self._cost_at = {}
+        for f, names in self.benchmark.fidelities().items():
+            if names.get("cost"):
+                try:
+                    self._cost_at[float(f)] = table.column(f"{context.dataset}/{names['cost']}")
+                except KeyError:
+                    continue
 
     def evaluate(
         self, space: SearchSpace, trial: Trial, *, seed: int, fidelity: float | None = None
@@ -170,6 +183,9 @@ class TabularEvaluator(_Evaluator):
                     f"{self._search_metric} at fidelity {fidelity:g}"
                 )
             metrics[self._search_metric] = column[row]
+            cost_at = self._cost_at.get(float(fidelity))
+            if cost_at is not None:
+                return EvalResult(metrics, cost_at[row])
         return EvalResult(metrics, self._cost[row] if self._cost is not None else 0.0)
 
 

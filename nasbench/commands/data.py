@@ -75,7 +75,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             if r[key]:
                 print(f"    {key}: {r[key]}")
         if r["why"]:
-            label = "why shipped" if r["status"] == "shipped" else "note"
+            label = ("why shipped" if r["status"] == "shipped" else "why not shipped"
+                     if r["status"].startswith("import only") else "note")
             print(f"    {label}: {r['why']}")
         if r.get("importer") and r["status"].startswith("import only"):
             print(f"    import: nasbench data import {r['importer']} SOURCE")

@@ -154,9 +154,16 @@ def find_table(stem: str, data_dir: Path | None = None) -> TableLocation:
     if shipped.is_file():
         return TableLocation(stem, "shipped", TABLES_DIR / f"{stem}.parquet", _read_json(shipped))
     recipe = recipes.RECIPES.get(stem)
-    hint = (f"Import it with 'nasbench data import {recipe.importer} SOURCE'"
-            if recipe is not None and recipe.importer else
-            "See 'nasbench data list' for the tables nasbench knows")
+    only = recipes.IMPORT_ONLY.get(stem)
+    if only is not None:
+        hint = (f"nasbench does not ship it (see 'nasbench data list' for why): import your "
+                f"copy of {only['source']} once with 'nasbench data import "
+                f"{only.get('importer', stem)} SOURCE', or put {stem}.parquet and {stem}.json "
+                "in the data directory")
+    elif recipe is not None and recipe.importer:
+        hint = f"Import it with 'nasbench data import {recipe.importer} SOURCE'"
+    else:
+        hint = "See 'nasbench data list' for the tables nasbench knows"
     raise DataNotFoundError(
         f"no benchmark table '{stem}': not in the data directory "
         f"({root if root is not None else 'none set'}), not imported ({import_dir()}), and "

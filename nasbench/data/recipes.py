@@ -24,6 +24,9 @@ from nasbench.errors import DataNotFoundError
 FORMAT = 1
 COMPRESSION = "zstd"
 COMPRESSION_LEVEL = 19
+IMPORT_COMPRESSION_LEVEL = 3
+"""zstd level of imported tables, which are large and written on the user's machine: level 19
+is some 30 times slower for 4% smaller files (``tests/bench/bench_table_write.py``)."""
 ROW_GROUP_SIZE = 1 << 20
 
 
@@ -90,22 +93,27 @@ def to_arrow(columns: dict[str, list[Any]]) -> Any:
     import pyarrow as pa
 
     arrays, names = [], []
-    for name, values in columns.items():
-        kind = pa.string() if values and isinstance(values[0], str) else pa.float64()
+    for name, values in columns.items():  # lists, or NumPy arrays from an importer
+        kind = pa.string() if len(values) and isinstance(values[0], str) else pa.float64()
         arrays.append(pa.array(values, type=kind))
         names.append(name)
     return pa.Table.from_arrays(arrays, names=names)
 
 
-def write_table(table: Any, description: dict[str, Any], dest: Path, stem: str) -> list[Path]:
+def write_table(table: Any, description: dict[str, Any], dest: Path, stem: str,
+                compression_level: int = COMPRESSION_LEVEL) -> list[Path]:
     """Write ``<stem>.parquet`` (zstd, fixed level, no timestamps, no pandas metadata) and
-    ``<stem>.json`` into ``dest``; returns both paths."""
+    ``<stem>.json`` into ``dest``; returns both paths.
+
+    ``compression_level``: the shipped tables use the highest practical level (small files,
+    written once); importers of large releases pass :data:`IMPORT_COMPRESSION_LEVEL`, which
+    writes tens of times faster. At a given level, the same table gives the same bytes."""
     import pyarrow.parquet as pq
 
     dest.mkdir(parents=True, exist_ok=True)
     parquet = dest / f"{stem}.parquet"
     pq.write_table(table.replace_schema_metadata(None), parquet, compression=COMPRESSION,
-                   compression_level=COMPRESSION_LEVEL, row_group_size=ROW_GROUP_SIZE,
+                   compression_level=compression_level, row_group_size=ROW_GROUP_SIZE,
                    use_dictionary=True, write_statistics=False, store_schema=False,
                    version="2.6", data_page_version="1.0")
     text = dest / f"{stem}.json"
@@ -450,8 +458,65 @@ YANG2020_META = {
 }
 
 
+# -- NAS-Bench-101 and NATS-Bench topology, full releases (import only) ------------------------
+# What nasbench knows of them before an import: enough for 'nasbench data list', for the
+# benchmark to be registered (so that a study naming it is told how to import it) and for the
+# importers' descriptions, which add the metrics, fidelities and optimum read from the release.
+NB101_META = {
+    "kind": "benchmark",
+    "space": "nb101",
+    "importer": "nb101",
+    "summary": "NAS-Bench-101: 423,624 cells x CIFAR-10, three trainings per budget",
+    "citation": ("Ying, Klein, Real, Christiansen, Murphy & Hutter, NAS-Bench-101: Towards "
+                 "Reproducible Neural Architecture Search, ICML 2019"),
+    "source": ("nasbench_only108.tfrecord (or nasbench_full.tfrecord) from "
+               "https://github.com/google-research/nasbench (storage.googleapis.com/nasbench)"),
+    "licence": "Apache-2.0",
+    "licence_note": ("Apache-2.0 would allow redistribution, but the release is a TFRecord file "
+                     "of hundreds of megabytes and its table (423,624 cells, per-repeat and "
+                     "half-way columns) is far larger than the 2 MB a shipped file may take: "
+                     "nasbench reads your copy instead. Import it once with 'nasbench data "
+                     "import nb101 nasbench_only108.tfrecord' (docs/benchmarks.md)."),
+    "datasets": ["cifar10"],
+    "metrics": {},
+    "cost_metric": "train_time_108ep",
+    "fidelities": {},
+    "search_metric": "valid_108ep",
+    "report_metrics": ["test_108ep"],
+    "key_column": "arch_key",
+}
+
+NATS_TSS_META = {
+    "kind": "benchmark",
+    "space": "nb201",
+    "importer": "nats_tss",
+    "implicit": False,
+    "summary": ("NATS-Bench topology (NAS-Bench-201 cells): per-seed learning curves and "
+                "training times of the 12- and 200-epoch schedules"),
+    "citation": ("Dong, Liu, Musial & Gabrys, NATS-Bench: Benchmarking NAS Algorithms for "
+                 "Architecture Topology and Size, TPAMI 2021; Dong & Yang, NAS-Bench-201, ICLR "
+                 "2020"),
+    "source": ("NATS-tss-v1_0-3ffb9-simple or -full (directory of .pickle.pbz2 files) or "
+               "NAS-Bench-201-v1_1-096897.pth, from https://github.com/D-X-Y/NATS-Bench"),
+    "licence": "MIT",
+    "licence_note": ("MIT would allow redistribution, but the release runs to gigabytes and a "
+                     "table of its per-epoch, per-seed curves has over a thousand columns; the "
+                     "shipped 'nb201' table carries its final accuracies. Import your copy once "
+                     "with 'nasbench data import nats_tss DIR' (docs/benchmarks.md); studies "
+                     "then name benchmark = \"nats_tss\" (the nb201 space's default stays the "
+                     "shipped 'nb201')."),
+    "datasets": ["cifar10", "cifar100", "imagenet16_120"],
+    "metrics": {},
+    "cost_metric": "train_time_12ep",
+    "fidelities": {},
+    "search_metric": "valid_12ep",
+    "report_metrics": ["test_200ep"],
+}
+
+
 RECIPES: dict[str, Recipe] = {r.stem: r for r in (NB201, ZC_NB201, MACRO, TRANSNAS)}
 """Every table shipped with nasbench, by stem."""
 
-IMPORT_ONLY: dict[str, dict[str, Any]] = {"yang2020": YANG2020_META}
+IMPORT_ONLY: dict[str, dict[str, Any]] = {"yang2020": YANG2020_META, "nb101": NB101_META,
+                                          "nats_tss": NATS_TSS_META}
 """Data nasbench knows but may not ship, by name: a user imports their own copy."""

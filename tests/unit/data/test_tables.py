@@ -17,6 +17,7 @@ from nasbench.data import (
     manifest,
     read_frame,
     read_table,
+    shipped_descriptions,
 )
 from nasbench.data.build import MAX_BYTES
 from nasbench.data.catalog import verify
@@ -74,8 +75,9 @@ def test_every_benchmark_table_loads_through_its_benchmark(plugins) -> None:
     """Each table loads as the tabular evaluator loads it (space bound, every dataset), with a
     row for every architecture string; its load time is measured by
     tests/bench/bench_tables.py, not asserted here."""
+    shipped = shipped_descriptions()
     for record in plugins.benchmarks:
-        if not getattr(record.cls, "table", None):
+        if getattr(record.cls, "table", None) not in shipped:  # import-only: nothing to load
             continue
         bench = record.cls()
         space = plugins.spaces.get(bench.space)()
