@@ -22,11 +22,11 @@ from nasbench.spaces.nb201 import Nb201Space
 
 from nasbench.data.importers import run_import
 from nasbench.errors import UserError
-from nasbench.harness import run_study
 from nasbench.importers.nats_bench import NatsTssImporter
 from nasbench.importers.restricted_pickle import RestrictedPickleError
 from nasbench.protocol import load_study
 from nasbench.registry import load_plugins
+from nasbench.run import run_study
 
 SEEDS = {12: (111, 777), 200: (777, 888, 999)}
 RELEASE_NAMES = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")

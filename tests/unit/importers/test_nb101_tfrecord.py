@@ -17,12 +17,12 @@ from nasbench.spaces.nb101_graph import INPUT_LABEL, OUTPUT_LABEL, graph_hash
 
 from nasbench.data.importers import run_import, verify_import
 from nasbench.errors import UserError
-from nasbench.harness import run_study
 from nasbench.importers.nb101_tfrecord import Nb101Importer
 from nasbench.importers.protobuf import decode_model_metrics
 from nasbench.importers.tfrecord import crc32c, crc32c_python, read_records
 from nasbench.protocol import load_study
 from nasbench.registry import load_plugins
+from nasbench.run import run_study
 
 # -- an encoder of the official format, independent of the reader --------------------------
 

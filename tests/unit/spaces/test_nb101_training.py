@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from nasbench.harness import run_study
 from nasbench.protocol import load_study
 from nasbench.registry import load_plugins
+from nasbench.run import run_study
 
 STUDY = """
 [study]
