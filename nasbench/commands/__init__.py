@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "space",
     "run",
     "analysis",
+    "latency",
 )
 """Modules of :mod:`nasbench.commands`, in the order their commands appear in ``--help``."""
 
