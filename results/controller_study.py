@@ -356,6 +356,15 @@ def controller_embedding(data_dir: Path | None, options: Any,
               [[name, *(f"{v:.3f}" if isinstance(v, float) else str(v) for v in f.values())]
                for name, f in facts.items()], caption="Training and samples")
     if config.rnn_dataset is not None:
+        from nasbench.errors import DataNotFoundError
+
+        try:
+            plugins.datasets.get(config.rnn_dataset, "dataset")().check(data_dir)
+        except DataNotFoundError as err:
+            doc.heading(1, "Supernet: skipped")
+            doc.paragraph(f"The supernet part needs the '{config.rnn_dataset}' dataset: {err}")
+            config = replace(config, rnn_dataset=None)
+    if config.rnn_dataset is not None:
         rnn_space, rnn_readings, rows = supernet_controllers(plugins, data_dir, config)
         doc.heading(1, f"Supernet: ENAS recurrent cells on {config.rnn_dataset}")
         doc.table(["controller", "sampled", "distinct", "shared-weight valid token acc (%)",

@@ -66,3 +66,13 @@ def test_the_study_runs_small_and_reports_every_controller(tmp_path: Path) -> No
     table = output.table()
     assert set(table["y"]) == set(SIMILARITIES)
     assert np.isfinite(table["spearman"]).all()
+
+
+def test_without_a_corpus_the_supernet_part_is_skipped_and_said(tmp_path: Path) -> None:
+    from nasbench.results.controller_study import controller_embedding
+
+    options = CorrelationOptions(bootstrap=BootstrapOptions(resamples=10))
+    output = controller_embedding(tmp_path, options, small_config(samples=8, updates=4))
+    assert {section.split(":")[0] for section, _ in output.correlations} == {"tabular"}
+    text = output.document.markdown()
+    assert "Supernet: skipped" in text and "ptb.train.txt" in text
