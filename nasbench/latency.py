@@ -75,10 +75,12 @@ def time_forward(module: nn.Module, example: torch.Tensor, *, runs: int, warmup:
     """Median milliseconds of ``runs`` forward passes of ``module`` on ``example``.
 
     The module runs in evaluation mode without gradients and is put back in the mode it was
-    in. The caller fixes the thread count.
+    in. On a GPU each pass is timed to its completion (the device is synchronised before and
+    after). The caller fixes the thread count.
     """
     import torch
 
+    sync = torch.cuda.synchronize if example.is_cuda else (lambda: None)
     was_training = module.training
     module.eval()
     times = []
@@ -87,8 +89,10 @@ def time_forward(module: nn.Module, example: torch.Tensor, *, runs: int, warmup:
             for _ in range(warmup):
                 module(example)
             for _ in range(runs):
+                sync()
                 t0 = time.perf_counter()
                 module(example)
+                sync()
                 times.append(time.perf_counter() - t0)
     finally:
         module.train(was_training)
