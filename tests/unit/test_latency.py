@@ -185,3 +185,15 @@ def test_nbgraph_publishes_latency_in_milliseconds() -> None:
     assert table.column("cora/latency_ms")[row] == pytest.approx(
         1000 * table.column("cora/latency")[row])
     assert table.column("cora/latency_ms")[row] > 0
+
+
+def test_the_manifests_machine_description_does_not_import_torch() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from nasbench.manifest import machine; m = machine(); "
+            "assert 'torch' not in sys.modules, 'torch imported'; "
+            "assert m['cpu_model'] and m['torch'] and 'cpu_capability' not in m; print('ok')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
