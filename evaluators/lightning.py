@@ -34,6 +34,7 @@ from nasbench.api import (
 )
 from nasbench.errors import ConfigError
 from nasbench.hookspecs import hookimpl
+from nasbench.latency import LatencyMeter, LatencyParams, latency_metric_infos
 from nasbench.params import param
 from nasbench.training.data import DataParams, TrainingData, check_data_kind
 from nasbench.training.recipe import TrainingRecipe
@@ -45,7 +46,7 @@ _IMAGE_SWITCHES = ("cutout", "random_crop", "horizontal_flip")
 
 
 @dataclass(frozen=True)
-class LightningParams(DataParams, TrainingRecipe):
+class LightningParams(DataParams, TrainingRecipe, LatencyParams):
     """The training protocol of a study: how every network is trained and measured."""
 
     size: Mapping[str, Any] = param(
@@ -73,7 +74,7 @@ class LightningParams(DataParams, TrainingRecipe):
                               "Remove it; language-modelling datasets (ptb) switch it on.")
 
 
-def _metric_infos(task: str) -> dict[str, MetricInfo]:
+def _metric_infos(task: str, latency: LatencyParams) -> dict[str, MetricInfo]:
     infos = {
         "valid_acc": MetricInfo("valid", unit="%", doc="validation accuracy after training"),
         "valid_loss": MetricInfo("valid", higher_is_better=False,
@@ -87,6 +88,7 @@ def _metric_infos(task: str) -> dict[str, MetricInfo]:
                              doc="parameters of the network (auxiliary head excluded)"),
         "flops": MetricInfo("other", higher_is_better=False, unit="MACs",
                             doc="multiply-accumulates of one example's forward pass"),
+        **latency_metric_infos(latency),
     }
     if task == "language_model":
         infos["valid_ppl"] = MetricInfo("valid", higher_is_better=False,
@@ -112,6 +114,7 @@ class LightningEvaluator(Evaluator):
         self._fabric: Any = None
         self._dataset_name = ""
         self._threads = 1
+        self._latency: LatencyMeter | None = None
 
     @property
     def capabilities(self) -> frozenset[str]:  # type: ignore[override]
@@ -131,7 +134,8 @@ class LightningEvaluator(Evaluator):
 
     def metrics(self, dataset: str) -> Mapping[str, MetricInfo]:
         task = self._dataset_class(dataset).task if dataset in self.datasets() else ""
-        return {f"{dataset}/{name}": info for name, info in _metric_infos(task).items()}
+        infos = _metric_infos(task, self.params)
+        return {f"{dataset}/{name}": info for name, info in infos.items()}
 
     def _dataset_class(self, name: str) -> type[Dataset]:
         if self._datasets is None:
@@ -208,6 +212,7 @@ class LightningEvaluator(Evaluator):
         self._fabric = Fabric(accelerator=p.accelerator, devices=1, precision="32-true")
         self._data = data.to(self._fabric.device)
         self._dataset_name = context.dataset
+        self._latency = LatencyMeter(p, space.name)
         if p.drop_path_prob:
             arch = space.sample(seeding.generator(context.root_seed, "probe", space.name))
             probe = self._network(space, arch, device="meta")
@@ -268,7 +273,12 @@ class LightningEvaluator(Evaluator):
         }
         if outcome.diverged is not None:
             return EvalResult({}, cost, "diverged", outcome.diverged, info)
-        values = {**outcome.metrics, "params": float(n_params), "flops": float(flops)}
+        assert self._latency is not None
+        latency, latency_info = self._latency.measure(
+            network, trial.arch, data.input_shape, tokens=data.vocab_size is not None)
+        info.update(latency_info)
+        values = {**outcome.metrics, "params": float(n_params), "flops": float(flops),
+                  **latency}
         if data.vocab_size is not None:
             values["valid_ppl"] = _perplexity(values["valid_loss"])
             values["test_ppl"] = _perplexity(values["test_loss"])

@@ -38,17 +38,26 @@ from nasbench.api import (
 )
 from nasbench.errors import ConfigError
 from nasbench.hookspecs import hookimpl
+from nasbench.latency import (
+    LATENCY_FIELDS,
+    LatencyMeter,
+    LatencyParams,
+    latency_metric_infos,
+)
 from nasbench.params import param, params_to_dict
 from nasbench.supernet.protocol import SupernetProtocol
 
 BN_MODES = ("running", "batch", "reestimate")
-_MEASUREMENT_ONLY = ("bn", "eval_batch_size", "bn_examples")
+_MEASUREMENT_ONLY = ("bn", "eval_batch_size", "bn_examples", *LATENCY_FIELDS)
 """Parameters that change how architectures are measured, not the supernet that is trained."""
 
 
 @dataclass(frozen=True)
-class SupernetEvaluatorParams(SupernetProtocol):
-    """The supernet protocol, how the supernet is trained, and how trials are measured."""
+class SupernetEvaluatorParams(SupernetProtocol, LatencyParams):
+    """The supernet protocol, how the supernet is trained, and how trials are measured.
+
+    Latency (``latency_ms``...) is that of the architecture's stand-alone network at the
+    space's default size, not of its path through the supernet."""
 
     epochs: int = param(50, doc="epochs of single-path training over the training split",
                         ge=1, published="Li & Talwalkar 2019 (DARTS's pipeline): 50")
@@ -70,7 +79,7 @@ class SupernetEvaluatorParams(SupernetProtocol):
         "architecture's path")
 
 
-def _metric_infos() -> dict[str, MetricInfo]:
+def _metric_infos(latency: LatencyParams) -> dict[str, MetricInfo]:
     infos = {
         "valid_acc": MetricInfo("valid", unit="%", doc="validation accuracy with shared weights"),
         "valid_loss": MetricInfo("valid", higher_is_better=False,
@@ -82,6 +91,7 @@ def _metric_infos() -> dict[str, MetricInfo]:
     for mode in BN_MODES:
         infos[f"valid_acc_bn_{mode}"] = MetricInfo(
             "valid", unit="%", doc=f"validation accuracy with shared weights, batch norm: {mode}")
+    infos.update(latency_metric_infos(latency))
     return infos
 
 
@@ -104,6 +114,7 @@ class SupernetEvaluator(Evaluator):
         self._handle: Any = None
         self._train_seconds = 0.0
         self._cache_state = ""
+        self._latency: LatencyMeter | None = None
 
     def bind_plugins(self, plugins: Any) -> None:
         self._datasets = plugins.datasets
@@ -113,7 +124,7 @@ class SupernetEvaluator(Evaluator):
         return tuple(self._datasets.names()) if self._datasets is not None else ()
 
     def metrics(self, dataset: str) -> Mapping[str, MetricInfo]:
-        return {f"{dataset}/{name}": info for name, info in _metric_infos().items()}
+        return {f"{dataset}/{name}": info for name, info in _metric_infos(self.params).items()}
 
     def check(self, space: SearchSpace, dataset: str, data_dir: Path | None) -> None:
         from nasbench.training.data import check_data_kind
@@ -149,6 +160,7 @@ class SupernetEvaluator(Evaluator):
                                    cache_dir=context.cache_dir, root_seed=context.root_seed)
         self._space = space
         self._context = context
+        self._latency = LatencyMeter(self.params, space.name)
 
     # -- the supernet, trained once per study ------------------------------------------------------
     def cache_key(self) -> str:
@@ -238,11 +250,35 @@ class SupernetEvaluator(Evaluator):
                 values["valid_acc"], values["valid_loss"] = acc, loss
         ((values["test_loss"], values["test_acc"]),) = handle.measure([trial.arch], test,
                                                                        bn=p.bn)
+        cost = time.perf_counter() - t0
         info = {"supernet_train_seconds": self._train_seconds, "supernet": self._cache_state,
                 "threads": handle.threads}
+        values.update(self._measure_latency(space, trial, handle.threads, info))
         dataset = self._context.dataset
-        return EvalResult({f"{dataset}/{k}": v for k, v in values.items()},
-                          time.perf_counter() - t0, "ok", "", info)
+        return EvalResult({f"{dataset}/{k}": v for k, v in values.items()}, cost, "ok", "", info)
+
+    def _measure_latency(self, space: SearchSpace, trial: Trial, threads: int,
+                         info: dict[str, Any]) -> dict[str, float]:
+        """Latency metrics of the trial's stand-alone network (default size), built on the
+        CPU with the supernet's thread count; not charged to the trial's cost."""
+        p = self.params
+        if self._latency is None or (not p.latency and p.latency_table is None):
+            return {}
+        import torch
+
+        from nasbench.supernet.handle import torch_threads
+
+        data = self._data
+        network = None
+        with torch_threads(threads):
+            if p.latency:
+                with torch.random.fork_rng():
+                    torch.manual_seed(0)
+                    network = space.build(trial.arch, input_shape=data.input_shape,
+                                          num_classes=data.num_classes)
+            values, extra = self._latency.measure(network, trial.arch, data.input_shape)
+        info.update(extra)
+        return values
 
     def close(self) -> None:
         self._handle = None

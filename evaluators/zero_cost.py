@@ -49,6 +49,7 @@ from nasbench.api import (
 )
 from nasbench.errors import ConfigError
 from nasbench.hookspecs import hookimpl
+from nasbench.latency import LatencyMeter, LatencyParams, latency_metric_infos
 from nasbench.params import param
 from nasbench.training.data import DataParams, check_data_kind
 
@@ -95,7 +96,7 @@ ProxyName = Literal["grad_norm", "snip", "grasp", "fisher", "jacob_cov", "synflo
 
 
 @dataclass(frozen=True)
-class ZeroCostParams(DataParams):
+class ZeroCostParams(DataParams, LatencyParams):
     """Which proxies, on which minibatch, of which network."""
 
     proxies: tuple[ProxyName, ...] = param(
@@ -153,6 +154,7 @@ class ZeroCostEvaluator(Evaluator):
         self._threads = 1
         self._table: TabularEvaluator | None = None
         self._table_metrics: tuple[str, ...] = ()
+        self._latency: LatencyMeter | None = None
 
     def bind_plugins(self, plugins: Any) -> None:
         self._datasets = plugins.datasets
@@ -168,6 +170,8 @@ class ZeroCostEvaluator(Evaluator):
         out = {f"{dataset}/{name}": MetricInfo("other", True, PROXIES[name].unit,
                                                doc=PROXIES[name].doc)
                for name in self.params.proxies}
+        out.update({f"{dataset}/{name}": info
+                    for name, info in latency_metric_infos(self.params).items()})
         if self._table is not None:
             out.update({name: info for name, info in self._table.metrics(dataset).items()
                         if info.split == "test"})
@@ -234,7 +238,8 @@ class ZeroCostEvaluator(Evaluator):
         self._input_shape = declared_input_shape(dataset_cls, p, space.data_kind or "")
         if p.needs_data:
             self._load(space, dataset_cls(), context)
-        own = {f"{context.dataset}/{name}" for name in p.proxies}
+        self._latency = LatencyMeter(p, space.name)
+        own = {f"{context.dataset}/{name}" for name in (*p.proxies, *latency_metric_infos(p))}
         self._table_metrics = tuple(m for m in context.wanted_metrics if m not in own)
         if self._table is not None and self._table_metrics:
             first, *rest = self._table_metrics
@@ -281,15 +286,21 @@ class ZeroCostEvaluator(Evaluator):
                 network = space.build(trial.arch, input_shape=self._input_shape,
                                       num_classes=self._num_classes, **p.size)
             built = time.perf_counter() - t0
+            # before the proxies: synflow turns the network to double precision
+            assert self._latency is not None
+            latency, latency_info = self._latency.measure(network, trial.arch,
+                                                          self._input_shape)
             inputs, targets = self._minibatch(seed)
             measured = compute_proxies(network, p.proxies, input_shape=self._input_shape,
                                        inputs=inputs, targets=targets,
                                        flops_convention=p.flops_convention)
-        cost = time.perf_counter() - t0
+        cost = time.perf_counter() - t0 - latency_info.get("latency_seconds", 0.0)
         info: dict[str, Any] = {"threads": self._threads, "device": device.type,
                                 "seconds_build": built}
         info.update({f"seconds_{name}": s for name, s in measured.seconds.items()})
-        metrics = {f"{self._dataset_name}/{k}": v for k, v in measured.scores.items()}
+        info.update(latency_info)
+        scores = {**measured.scores, **latency}
+        metrics = {f"{self._dataset_name}/{k}": v for k, v in scores.items()}
         if self._table is not None and self._table_metrics:
             looked_up = self._table.evaluate(space, trial, seed=seed)
             if looked_up.status != "ok":

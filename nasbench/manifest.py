@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nasbench.hardware import describe_machine
+
 LIBRARIES = (
     "numpy", "pandas", "pyarrow", "scipy", "pluggy", "optuna", "torch", "pytorch-lightning",
     "nas-bench-graph",
@@ -59,6 +61,7 @@ def machine() -> dict[str, Any]:
         "processor": platform.machine(),
         "cpus": os.cpu_count(),
         "python_executable": sys.executable,
+        **describe_machine(with_torch=None),
     }
 
 

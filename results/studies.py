@@ -146,6 +146,13 @@ def protocol_spread_section(doc: Document, matrix: np.ndarray, protocols: Sequen
 
 
 # -- the studies ----------------------------------------------------------------------------------
+def controller_embedding(data_dir: Path | None, options: CorrelationOptions) -> StudyOutput:
+    """The controller-embedding study (:mod:`nasbench.results.controller_study`)."""
+    from nasbench.results.controller_study import controller_embedding as build
+
+    return build(data_dir, options)
+
+
 def fidelity(data_dir: Path | None, options: CorrelationOptions) -> StudyOutput:
     """NAS-Bench-201: 12-epoch validation accuracy vs 200-epoch test accuracy, per dataset."""
     load = _Loader(data_dir)
@@ -388,6 +395,8 @@ class CorrelationStudy:
     summary: str
     build: Callable[..., StudyOutput]
     inputs: tuple[str, ...] = ()
+    trains: bool = False
+    """It trains networks or controllers (minutes): ``--study all`` leaves it out."""
 
 
 STUDIES: dict[str, CorrelationStudy] = {s.name: s for s in (
@@ -402,6 +411,9 @@ STUDIES: dict[str, CorrelationStudy] = {s.name: s for s in (
                      yang2020),
     CorrelationStudy("weight-sharing", "supernet rankings vs stand-alone training and NB201",
                      weight_sharing, inputs=("supernet", "standalone")),
+    CorrelationStudy("controller-embedding", "what the controller learns (Adam & Lorraine "
+                     "2019): embeddings, hidden states, shared weights", controller_embedding,
+                     trains=True),
 )}
 """The ready-made studies by name."""
 

@@ -20,6 +20,18 @@ Options follow the published controllers: hidden size and layers (NAS-RL: 35 uni
 ENAS code: 64 units, 1 layer), uniform initialisation range (0.08 / 0.1), a logit temperature
 and tanh constant (ENAS: ``logits = c * tanh(logits / T)``), an entropy bonus, and a moving
 average baseline (:class:`~nasbench.strategies.policy_gradient.MovingAverageBaseline`).
+
+Introspection (Adam & Lorraine, "Understanding Neural Architecture Search Techniques", 2019):
+with ``record``, every architecture :meth:`LstmController.sample` returns is stored with its
+*hidden state* (the top layer's hidden vector at the step that drew the last decision, the rows
+of the study's heat map) and its *embedding* (the top layer's hidden and cell vectors after the
+last choice is fed back: the whole architecture read by the controller), as plain lists;
+:meth:`LstmController.encode` computes both for any architecture. With ``memory_size > 0`` the
+controller keeps a replay buffer of the architectures it sampled (from update
+``memory_fill_start``; once full, each new one replaces a uniformly drawn entry) and, from
+update ``memory_start``, adds ``memory_weight`` times the mean negative log-likelihood of
+``memory_batch`` architectures drawn from the buffer to every policy-gradient loss: the study's
+memorisation regulariser, which makes the hidden state depend on earlier decisions.
 """
 
 from __future__ import annotations
@@ -34,6 +46,7 @@ from nasbench.strategies.threads import one_torch_thread
 from nasbench.strategies.validity import draw_valid
 
 from nasbench.api import Architecture, Decision, SearchSpace
+from nasbench.params import param
 
 if TYPE_CHECKING:
     import numpy as np
@@ -52,6 +65,12 @@ class ControllerConfig:
     tanh_constant: float | None = None
     entropy_weight: float = 0.0
     baseline_decay: float = 0.95
+    record: bool = False
+    memory_size: int = 0
+    memory_fill_start: int = 0
+    memory_start: int = 0
+    memory_batch: int = 100
+    memory_weight: float = 1.0
 
 
 def _draw(probs: np.ndarray, u: float) -> int:
@@ -145,6 +164,8 @@ class LstmController:
         self.config = config or ControllerConfig()
         self.baseline = MovingAverageBaseline(self.config.baseline_decay)
         self.updates = 0
+        self.records: list[dict[str, Any]] = []
+        self.memory: list[Architecture] = []
         h = self.config.hidden_size
         with one_torch_thread():
             self._cells = [torch.nn.LSTMCell(h, h) for _ in range(self.config.num_layers)]
@@ -227,8 +248,53 @@ class LstmController:
 
     def sample(self) -> Architecture:
         """An architecture drawn from the policy, drawn again while the space rejects it
-        (:mod:`nasbench.strategies.validity`)."""
-        return draw_valid(self.space, self._sample_sequence, "the LSTM controller")
+        (:mod:`nasbench.strategies.validity`); recorded and remembered when the
+        configuration asks for it."""
+        arch = draw_valid(self.space, self._sample_sequence, "the LSTM controller")
+        c = self.config
+        if c.record:
+            hidden, embedding = self.encode(arch)
+            self.records.append({"arch": list(arch), "update": self.updates,
+                                 "hidden": hidden.tolist(), "embedding": embedding.tolist()})
+        if c.memory_size and self.updates >= c.memory_fill_start:
+            if len(self.memory) < c.memory_size:
+                self.memory.append(arch)
+            else:
+                self.memory[int(self.rng.integers(c.memory_size))] = arch
+        return arch
+
+    def _numpy_layers(self) -> list[tuple[Any, Any, Any]]:
+        return [(w_ih, w_hh, b_ih + b_hh) for w_ih, w_hh, b_ih, b_hh in self._numpy_cells]
+
+    def encode(self, arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
+        """The controller's reading of ``arch`` with its current weights (teacher forcing).
+
+        Returns:
+            ``hidden``: the top layer's hidden vector at the step that draws the last
+            decision (``hidden_size`` values); ``embedding``: the top layer's hidden and cell
+            vectors after the last choice is fed back (``2 * hidden_size`` values).
+        """
+        import numpy as np
+
+        decisions = self._decisions_of(arch)
+        size = self.config.hidden_size
+        layers = self._numpy_layers()
+        hidden = [np.zeros(size, np.float32) for _ in layers]
+        memory = [np.zeros(size, np.float32) for _ in layers]
+        x = self._numpy_start
+        last = x
+        for t in range(len(decisions) + 1):
+            for i, (w_ih, w_hh, bias) in enumerate(layers):
+                gates = w_ih @ x + w_hh @ hidden[i] + bias
+                sig = 1.0 / (1.0 + np.exp(-gates))
+                memory[i] = (sig[size:2 * size] * memory[i]
+                             + sig[:size] * np.tanh(gates[2 * size:3 * size]))
+                hidden[i] = x = sig[3 * size:] * np.tanh(memory[i])
+            if t == len(decisions):
+                break
+            last = x
+            x = self._numpy_head(decisions[t])[0][arch[t]]
+        return last.copy(), np.concatenate([hidden[-1], memory[-1]])
 
     def _sample_sequence(self) -> Architecture:
         """A decision sequence drawn from the policy.
@@ -241,7 +307,7 @@ class LstmController:
 
         walk = self.space.next_decision
         size = self.config.hidden_size
-        layers = [(w_ih, w_hh, b_ih + b_hh) for w_ih, w_hh, b_ih, b_hh in self._numpy_cells]
+        layers = self._numpy_layers()
         hidden = [np.zeros(size, np.float32) for _ in layers]
         memory = [np.zeros(size, np.float32) for _ in layers]
         x = self._numpy_start
@@ -350,7 +416,8 @@ class LstmController:
 
         The baseline is the moving average of the rewards of earlier batches (the first batch
         is centred on its own mean); the batch's rewards are folded into it afterwards, in
-        order. Returns the loss.
+        order. With the memorisation regulariser on (see the module docstring), its term is
+        added. Returns the loss.
         """
         import torch
 
@@ -365,6 +432,10 @@ class LstmController:
             loss = -(log_prob * advantages).mean()
             if self.config.entropy_weight:
                 loss = loss - self.config.entropy_weight * entropy.mean()
+            replay = self._replay()
+            if replay:
+                loss = loss - self.config.memory_weight * self.log_prob_and_entropy(
+                    replay)[0].mean()
             self._optimizer.zero_grad()
             loss.backward()
             self._optimizer.step()
@@ -372,6 +443,22 @@ class LstmController:
             self.baseline.update(r)
         self.updates += 1
         return float(loss.detach())
+
+    def _replay(self) -> list[Architecture]:
+        """Architectures the memorisation term reconstructs at this update (none when off)."""
+        c = self.config
+        if not c.memory_size or self.updates < c.memory_start or not self.memory:
+            return []
+        n = min(c.memory_batch, len(self.memory))
+        return [self.memory[i] for i in self.rng.choice(len(self.memory), n, replace=False)]
+
+    def memorisation_loss(self, archs: Sequence[Architecture]) -> float:
+        """Mean negative log-likelihood of ``archs`` under the policy (no gradient): how well
+        the controller reproduces them."""
+        import torch
+
+        with one_torch_thread(), torch.no_grad():
+            return float(-self.log_prob_and_entropy(archs)[0].mean())
 
     # -- persistence ----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -383,6 +470,8 @@ class LstmController:
             "optimizer": self._optimizer.state_dict(),
             "baseline": self.baseline.state_dict(),
             "updates": self.updates,
+            "memory": [list(a) for a in self.memory],
+            "records": list(self.records),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -398,3 +487,44 @@ class LstmController:
         self._optimizer.load_state_dict(state["optimizer"])
         self.baseline.load_state_dict(state["baseline"])
         self.updates = int(state["updates"])
+        self.memory = [tuple(int(v) for v in a) for a in state.get("memory", [])]
+        self.records = [dict(r) for r in state.get("records", [])]
+
+
+_STUDY = "Adam & Lorraine 2019 (ENAS on PTB)"
+
+
+@dataclass(frozen=True)
+class IntrospectionParams:
+    """Strategy parameters that record what a controller learns and switch on the
+    memorisation regulariser (see the module docstring). Start points are counted in the
+    strategy's unit (``memory_unit``: controller updates, or epochs for ENAS)."""
+
+    record_states: bool = param(
+        False, doc="record the hidden state and the embedding of every sampled architecture "
+        "(kept in the strategy's state as plain lists)")
+    memorise: bool = param(
+        False, doc="add the memorisation regulariser: reconstruct past samples from a replay "
+        "buffer", published=f"{_STUDY}: off in ENAS, on in their variant")
+    memory_size: int = param(10_000, doc="replay buffer size (architectures)", ge=1,
+                             published=f"{_STUDY}: up to 10,000")
+    memory_fill_start: int = param(
+        5, doc="start filling the buffer after this many updates (ENAS: epochs)", ge=0,
+        published=f"{_STUDY}: after 5 epochs")
+    memory_start: int = param(
+        10, doc="add the reconstruction loss from this update on (ENAS: epoch)", ge=0,
+        published=f"{_STUDY}: from the 10th epoch")
+    memory_batch: int = param(100, doc="buffer architectures reconstructed per update", ge=1,
+                              published=f"{_STUDY}: 100")
+    memory_weight: float = param(1.0, doc="weight of the reconstruction loss", ge=0,
+                                 published=f"{_STUDY}: 1 (L = L_PG + L_Sup)")
+
+    def introspection(self, per_unit: int = 1) -> dict[str, Any]:
+        """The :class:`ControllerConfig` fields these parameters set; ``per_unit`` converts
+        the start points to controller updates (ENAS: updates per epoch)."""
+        if not self.memorise:
+            return {"record": self.record_states}
+        return {"record": self.record_states, "memory_size": self.memory_size,
+                "memory_fill_start": self.memory_fill_start * per_unit,
+                "memory_start": self.memory_start * per_unit,
+                "memory_batch": self.memory_batch, "memory_weight": self.memory_weight}

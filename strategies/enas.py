@@ -21,6 +21,10 @@ controller steps of 10 architectures per epoch; entropy weight 1e-4; baseline de
 controller weights uniform in [-0.1, 0.1]. The reward is measured with each minibatch's own
 batch-norm statistics, as the released code does (``reward_bn``).
 
+``record_states`` and ``memorise`` (with the ``memory_*`` parameters, whose start points count
+epochs here) record the controller's hidden states and switch on the memorisation regulariser
+of Adam & Lorraine (2019); see :mod:`nasbench.strategies.controller`.
+
 Departures, all documented choices: the entropy bonus is a term of the loss (the policy's
 entropy, weighted) rather than an addition to each reward; the final candidates are measured
 on the same validation minibatches, so that they compare on equal data.
@@ -32,7 +36,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from nasbench.strategies.controller import ControllerConfig, LstmController
+from nasbench.strategies.controller import (
+    ControllerConfig,
+    IntrospectionParams,
+    LstmController,
+)
 from nasbench.strategies.oneshot import AnytimeParams, OneShotStrategy
 
 from nasbench.api import Architecture
@@ -49,7 +57,7 @@ PRESETS: dict[str, dict[str, float]] = {
 
 
 @dataclass(frozen=True)
-class EnasParams(AnytimeParams):
+class EnasParams(AnytimeParams, IntrospectionParams):
     hyperparameters: Literal["code", "paper"] = param(
         "code", doc="controller settings of the released code or of the paper (see the "
         "module docstring); single values can be overridden below")
@@ -116,6 +124,7 @@ class EnasParams(AnytimeParams):
             tanh_constant=float(pick("tanh_constant")),
             entropy_weight=self.entropy_weight,
             baseline_decay=self.baseline_decay,
+            **self.introspection(per_unit=self.controller_steps),
         )
 
 

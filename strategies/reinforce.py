@@ -7,6 +7,10 @@ earlier rewards. The paper rewards the cube of the validation accuracy; that sha
 entropy bonus are options. It works on any space that declares its decisions through
 ``next_decision``, including spaces whose later decisions depend on earlier ones.
 
+``record_states`` and ``memorise`` record the controller's hidden states and switch on the
+memorisation regulariser of Adam & Lorraine (2019), its start points counted in controller
+updates (see :mod:`nasbench.strategies.controller`).
+
 The answer is the best architecture seen by the search metric. Failed evaluations carry no
 reward and are left out of the batch. A repeated architecture (answered from the run's cache)
 is a legitimate new sample of the policy and enters the batch like any other.
@@ -18,7 +22,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from nasbench.strategies.controller import ControllerConfig, LstmController
+from nasbench.strategies.controller import (
+    ControllerConfig,
+    IntrospectionParams,
+    LstmController,
+)
 from nasbench.strategies.policy_gradient import shaped_reward
 
 if TYPE_CHECKING:
@@ -31,7 +39,7 @@ from nasbench.params import param
 
 
 @dataclass(frozen=True)
-class ReinforceParams:
+class ReinforceParams(IntrospectionParams):
     hidden_size: int = param(35, doc="LSTM units per layer", ge=1,
                              published="Zoph & Le 2017: 35")
     num_layers: int = param(2, doc="stacked LSTM layers", ge=1, published="Zoph & Le 2017: 2")
@@ -81,7 +89,7 @@ class Reinforce(Strategy):
             hidden_size=p.hidden_size, num_layers=p.num_layers, init_range=p.init_range,
             learning_rate=p.learning_rate, temperature=p.temperature,
             tanh_constant=p.tanh_constant, entropy_weight=p.entropy_weight,
-            baseline_decay=p.baseline_decay,
+            baseline_decay=p.baseline_decay, **p.introspection(),
         ))
 
     def _policy(self) -> LstmController:

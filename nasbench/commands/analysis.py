@@ -159,7 +159,8 @@ def cmd_correlate(args: argparse.Namespace) -> int:
                 raise UserError(f"unknown study '{name}'; available: "
                                 f"{available(studies.STUDIES)}, all.")
         if args.study == "all":  # studies of results directories run when those are given
-            names = [n for n in names if set(studies.STUDIES[n].inputs) <= set(inputs)]
+            names = [n for n in names if set(studies.STUDIES[n].inputs) <= set(inputs)
+                     and not studies.STUDIES[n].trains]
         for name in names:
             base = Path(args.out) if args.out else Path("runs") / "correlate"
             out = base / name if args.out is None or len(names) > 1 else base
