@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import tomllib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-
-from nasbench.protocol import study_from_dict
 from nasbench.results.pareto import REFERENCE, analyse_fronts
 from nasbench.results.report import write_report
 from nasbench.results.schema import load_results
+
+from nasbench.protocol import study_from_dict
 from nasbench.run import run_study
 from tests.conftest import ROOT
 
@@ -45,7 +46,7 @@ def _brute_hv_2d(costs: np.ndarray, ref: float) -> float:
     pts = pts[(pts < ref).all(axis=1)]
     xs = np.unique(np.concatenate([pts[:, 0], [ref]]))
     area = 0.0
-    for x0, x1 in zip(xs[:-1], xs[1:], strict=True):
+    for x0, x1 in itertools.pairwise(xs):
         covering = pts[pts[:, 0] <= x0]
         if len(covering):
             area += (x1 - x0) * (ref - covering[:, 1].min())

@@ -103,7 +103,7 @@ def test_reward_mistakes_are_reported_together(plugins) -> None:
     with pytest.raises(ConfigError) as err:
         study_from_dict(raw, plugins)
     assert "reward.kind" in str(err.value) and "reward.target" in str(err.value)
-    with pytest.raises(ConfigError, match="reward.metric"):
+    with pytest.raises(ConfigError, match=r"reward\.metric"):
         study_from_dict(_with(BASE, reward={"kind": "mnasnet", "metric": "test_acc",
                                             "target": 1.0}), plugins)
 
