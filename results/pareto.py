@@ -9,6 +9,7 @@ implementation), computed in normalised objective space:
 * each objective is oriented for minimisation and mapped to [0, 1] between the *ideal* (the
   best value) and the *nadir* (the worst), taken over the whole benchmark table when the study
   reads one, otherwise over every architecture any run of the study evaluated;
+* each architecture (by its canonical ``arch_key``) counts once in a run's front;
 * the reference point is 1.1 in every normalised objective (nadir plus a tenth of the range),
   so that points on the nadir still add volume. The report states both bounds.
 
@@ -175,7 +176,8 @@ def analyse_fronts(results: Results, options: BootstrapOptions | None = None,
     ideal, nadir = oriented.min(axis=0), oriented.max(axis=0)
     fronts: list[RunFront] = []
     for _, run in search.iterrows():
-        rows = ok[ok["run_id"] == run["run_id"]]
+        # one point per architecture: a re-proposed isomorphic cell is the same answer
+        rows = ok[ok["run_id"] == run["run_id"]].drop_duplicates("arch_key")
         values = rows[metrics].to_numpy(dtype=np.float64)
         mask = non_dominated_mask(values, objectives)
         front = values[mask]
