@@ -238,15 +238,17 @@ def front_figure(analysis: FrontAnalysis, title: str) -> str:
     plt = plots._pyplot()
     o = analysis.objectives
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    # the attained region's outline: a point covers the x beyond it that are worse
+    where = "pre" if o[1].higher_is_better else "post"
     if analysis.true_front is not None:
         tf = analysis.true_front[np.argsort(analysis.true_front[:, 1])]
-        ax.step(tf[:, 1], tf[:, 0], where="post", color="black", lw=1.2, label="true front")
+        ax.step(tf[:, 1], tf[:, 0], where=where, color="black", lw=1.2, label="true front")
     labels = list(dict.fromkeys(f.strategy for f in analysis.runs))
     for i, s in enumerate(labels):
         runs = sorted((f for f in analysis.runs if f.strategy == s), key=lambda f: f.hypervolume)
         median = runs[len(runs) // 2]
         pts = median.front[np.argsort(median.front[:, 1])]
-        ax.step(pts[:, 1], pts[:, 0], where="post", color=plots.color(i), alpha=0.8,
+        ax.step(pts[:, 1], pts[:, 0], where=where, color=plots.color(i), alpha=0.8,
                 label=f"{s} (seed {median.seed})")
         ax.scatter(pts[:, 1], pts[:, 0], color=plots.color(i), s=12)
     ax.set_xlabel(o[1].metric)
