@@ -131,12 +131,16 @@ class Observation:
         cost: the evaluation's cost in seconds (simulated or measured); 0 for a repeat.
         status: ``ok``, ``failed`` or ``diverged``.
         fidelity: the fidelity the value was measured at.
+        objectives: in a study with ``[[objectives]]``, every objective's value, each oriented
+            so that larger is better (``None`` when the evaluation failed); ``value`` is then
+            the first objective.
     """
 
     value: float | None
     cost: float
     status: Status = "ok"
     fidelity: float | None = None
+    objectives: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +225,10 @@ class StrategyContext:
     fidelities: tuple[float, ...] = ()
     default_fidelity: float | None = None
     supernet: SupernetAccess | None = None
+    objectives: tuple[str, ...] = ()
+    """The study's objective metrics, in the order of :attr:`Observation.objectives` (empty
+    in a single-objective study); a strategy with ``multi_objective = True`` searches for
+    their Pareto front."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,14 @@ from typing import Any
 
 from nasbench.api import Budget, Evaluator, MetricInfo, SearchSpace, Strategy, qualify
 from nasbench.errors import ConfigError, DataNotFoundError, Problems, available
+from nasbench.objectives import (
+    Objective,
+    Reward,
+    objectives_dict,
+    resolve_objectives,
+    resolve_reward,
+    reward_dict,
+)
 from nasbench.params import build_params, params_to_dict
 from nasbench.registry import Plugins
 from nasbench.study_tables import (
@@ -89,7 +97,7 @@ BASELINE_LABEL = "random_sampling"
 
 _LABEL = re.compile(r"^[a-z][a-z0-9_]*$")
 _SECTIONS = ("study", "space", "evaluator", "budget", "baseline", "final", "strategies",
-             "supernet", "execution")
+             "supernet", "execution", "objectives", "reward")
 _EVALUATOR_KEYS = ("name", "dataset", "search_metric", "report_metrics")
 
 
@@ -161,6 +169,10 @@ class Study:
     """The final protocol, when the study declares one."""
     supernet: SupernetSpec | None = None
     """The supernet protocol, when a strategy trains a supernet (capability ``supernet``)."""
+    objectives: tuple[Objective, ...] = ()
+    """The ``[[objectives]]`` searched jointly (empty for a single-objective study)."""
+    reward: Reward | None = None
+    """The scalarised ``[reward]`` the strategies search, when the study declares one."""
     execution: ExecutionTable = field(default_factory=ExecutionTable)
     """Where runs execute (``[execution]``); not part of the config hash, since results do not
     depend on it."""
@@ -363,15 +375,35 @@ def study_from_dict(
     metrics: Mapping[str, MetricInfo] = {}
     search_metric = search_info = None
     report_metrics: tuple[str, ...] = ()
+    objectives: tuple[Objective, ...] = ()
+    reward: Reward | None = None
+    if "objectives" in raw and "reward" in raw:
+        problems.add(ConfigError("reward", "is declared beside [[objectives]]",
+                                 "Search the Pareto front of [[objectives]], or one scalarised "
+                                 "[reward], not both."))
     if evaluator is not None and space is not None:
         with problems.check():
             dataset = _dataset(evaluator, space, ev_t.get("dataset"), data_dir)
             metrics = evaluator.metrics(dataset)
         if dataset is not None:
+            if "objectives" in raw:
+                objectives = resolve_objectives(raw["objectives"], dataset, metrics, problems)
+                if objectives and "search_metric" not in ev_t:
+                    ev_t = {**ev_t, "search_metric": objectives[0].metric}
+            if "reward" in raw:
+                reward = resolve_reward(raw["reward"], dataset, metrics, problems)
             with problems.check():
-                search_metric, search_info = _search_metric(ev_t, dataset, metrics)
+                search_metric, search_info = _search_metric(
+                    ev_t, dataset, metrics,
+                    allow_test=any(o.on_test and o.metric == qualify(
+                        str(ev_t.get("search_metric")), dataset) for o in objectives))
             with problems.check():
                 report_metrics = _report_metrics(ev_t, evaluator, dataset, metrics)
+            extra = [m for o in objectives for m in (o.metric, o.test_metric) if m]
+            if reward is not None:
+                extra.append(reward.metric)
+            report_metrics = tuple(dict.fromkeys(
+                (*report_metrics, *(m for m in extra if m != search_metric))))
 
     # -- budget, baseline, execution -----------------------------------------------------------
     budget_p: BudgetTable | None = None
@@ -406,6 +438,11 @@ def study_from_dict(
 
     # -- strategies ----------------------------------------------------------------------------
     strategies = _strategies(raw, plugins, space, space_name, evaluator, ev_name, problems)
+    for i, s in enumerate(strategies or ()):
+        if getattr(plugins.strategies.get(s.name), "multi_objective", False) and not objectives:
+            problems.add(ConfigError(
+                f"strategies[{i}].name", f"strategy '{s.name}' searches several objectives, "
+                "and the study declares none", "Add two or more [[objectives]] tables."))
     supernet = None
     if space is not None and dataset is not None and strategies is not None:
         one_shot = [s.name for s in strategies
@@ -455,6 +492,10 @@ def study_from_dict(
         ],
     }
     # Set only when given, so that the hash of every study written before they existed holds.
+    if objectives:
+        resolved["objectives"] = objectives_dict(objectives)
+    if reward is not None:
+        resolved["reward"] = reward_dict(reward)
     for key in ("retries", "trial_timeout"):
         if getattr(budget_p, key) is not None:
             resolved["budget"][key] = getattr(budget_p, key)
@@ -485,6 +526,8 @@ def study_from_dict(
         source=source,
         final=final,
         supernet=supernet,
+        objectives=objectives,
+        reward=reward,
         execution=execution,
     )
 
@@ -517,12 +560,12 @@ def _dataset(evaluator: Evaluator, space: SearchSpace, dataset: Any,
     return dataset
 
 
-def _search_metric(ev_t: Mapping[str, Any], dataset: str,
-                   metrics: Mapping[str, MetricInfo]) -> tuple[str, MetricInfo]:
+def _search_metric(ev_t: Mapping[str, Any], dataset: str, metrics: Mapping[str, MetricInfo],
+                   *, allow_test: bool = False) -> tuple[str, MetricInfo]:
     search_metric, search_info = _metric(
         ev_t.get("search_metric"), "evaluator.search_metric", dataset, metrics
     )
-    if search_info.split == "test":
+    if search_info.split == "test" and not allow_test:
         raise ConfigError(
             "evaluator.search_metric",
             f"'{search_metric}' is measured on test data, and selecting on test data "

@@ -33,6 +33,7 @@ from nasbench.results.leaderboard import (
     pairwise_table,
     ranks_text,
 )
+from nasbench.results.pareto import analyse_fronts, front_rows, front_section
 from nasbench.results.report_html import Document
 from nasbench.results.significance import RankComparison, compare_ranks
 from nasbench.results.stats import Estimate
@@ -55,6 +56,10 @@ CITATIONS = (
     "Benavoli, Corani & Mangili, Should we really use post-hoc tests based on mean-ranks?, "
     "JMLR 2016 (pairwise Wilcoxon with Holm's correction).",
     "Efron & Tibshirani, An Introduction to the Bootstrap, 1993 (percentile intervals).",
+    "Deb, Pratap, Agarwal & Meyarivan, A fast and elitist multiobjective genetic algorithm: "
+    "NSGA-II, IEEE TEVC 2002 (non-dominated sorting, crowding); Zitzler & Thiele, "
+    "Multiobjective evolutionary algorithms: a comparative case study and the strength Pareto "
+    "approach, IEEE TEVC 1999 (hypervolume); Blank & Deb, pymoo, IEEE Access 2020.",
 )
 
 
@@ -83,6 +88,8 @@ class Report:
     summary: pd.DataFrame
     anytime: pd.DataFrame
     across: RankComparison | None
+    fronts: pd.DataFrame | None = None
+    """One row per run of a multi-objective study: front size and hypervolumes."""
 
 
 def across_problems(analyses: Sequence[DirectoryAnalysis], options: ReportOptions
@@ -173,6 +180,7 @@ def build_report(results_list: Sequence[Results], options: ReportOptions | None 
 
     analyses = [analyse(r, lb) for r in results_list]
     anytime_rows: list[dict[str, object]] = []
+    front_table: list[dict[str, object]] = []
     for analysis in analyses:
         results = analysis.results
 
@@ -204,6 +212,10 @@ def build_report(results_list: Sequence[Results], options: ReportOptions | None 
                                f"strategies the {ranks.post_hoc} post-hoc does not tell apart.")
 
         directory_section(doc, analysis, lb, figures)
+        front = analyse_fronts(results, lb.bootstrap, post_hoc=lb.post_hoc, alpha=lb.alpha)
+        if front is not None:
+            front_section(doc, results, front, options.figures)
+            front_table.extend(front_rows(results, front))
 
     ranks, names, matrix = across_problems(analyses, options)
     if matrix is not None:
@@ -228,7 +240,8 @@ def build_report(results_list: Sequence[Results], options: ReportOptions | None 
     doc.heading(1, "References")
     doc.bullets(list(CITATIONS))
     summary = pd.concat([a.summary for a in analyses], ignore_index=True)
-    return Report(doc, summary, pd.DataFrame(anytime_rows), ranks)
+    return Report(doc, summary, pd.DataFrame(anytime_rows), ranks,
+                  pd.DataFrame(front_table) if front_table else None)
 
 
 def _problem_metrics(analysis: DirectoryAnalysis, options: ReportOptions) -> list[str]:
@@ -254,4 +267,7 @@ def write_report(results_list: Sequence[Results], out: Path,
     report.summary.to_csv(paths["csv"], index=False)
     report.anytime.to_csv(paths["anytime"], index=False)
     paths["html"].write_text(report.document.html())
+    if report.fronts is not None:
+        paths["fronts"] = out / "fronts.csv"
+        report.fronts.to_csv(paths["fronts"], index=False)
     return paths

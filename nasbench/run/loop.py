@@ -47,6 +47,7 @@ from nasbench.api import (
 )
 from nasbench.errors import ResumeError, UserError
 from nasbench.incumbent import Incumbent
+from nasbench.objectives import Scorer
 from nasbench.protocol import BASELINE_LABEL
 from nasbench.run.plan import RunSpec
 from nasbench.run.records import Evaluation, FinalRecord, TrialRecord
@@ -93,6 +94,8 @@ class RunState:
     the strategy needs checkpointing."""
 
     sign: float
+    scorer: Scorer | None = None
+    """Reward or objectives of a study that declares them (the search metric otherwise)."""
     n_trials: int = 0
     n_counted: int = 0
     n_repeats: int = 0
@@ -104,6 +107,11 @@ class RunState:
     best: Incumbent = field(default_factory=Incumbent)
 
     def observation(self, ev: Evaluation, cost: float, fidelity: float | None) -> Observation:
+        if self.scorer is not None:
+            value, objectives = self.scorer.score(ev.values) if ev.status == "ok" \
+                else (None, None)
+            return Observation(value, cost, ev.status, fidelity,  # type: ignore[arg-type]
+                               objectives)
         raw = ev.values[0] if ev.status == "ok" else None
         value = None if raw is None or math.isnan(raw) else self.sign * raw
         return Observation(value, cost, ev.status, fidelity)  # type: ignore[arg-type]
@@ -281,13 +289,19 @@ def search_run(session: Session, job: RunJob, sink: Sink) -> dict[str, Any]:
     study = session.study
     spec = job.spec
     sign = 1.0 if study.search_metric_info.higher_is_better else -1.0
+    scorer = None
+    if study.objectives or study.reward is not None:
+        scorer = Scorer(session.wanted, study.search_metric,
+                        study.search_metric_info.higher_is_better, study.objectives,
+                        study.reward)
     for attempt in range(2):
         strategy = study.make_strategy(session.plugins, study.strategy(spec.label))
         rng = seeding.generator(study.root_seed, "strategy", spec.label, spec.seed)
         supernet = session.open_supernet(spec) if "supernet" in strategy.requires else None
         strategy.setup(session.space, rng, StrategyContext(
-            budget=study.budget, fidelities=session.evaluator.fidelities(), supernet=supernet))
-        state = RunState(sign)
+            budget=study.budget, fidelities=session.evaluator.fidelities(), supernet=supernet,
+            objectives=tuple(o.metric for o in study.objectives)))
+        state = RunState(sign, scorer)
         try:
             replay(session, job if attempt == 0 else RunJob(spec, job.records, job.finals),
                    strategy, rng, state)

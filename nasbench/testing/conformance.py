@@ -29,8 +29,9 @@ from nasbench.api import (
 )
 from nasbench.store import decode_state, encode_state
 
-Objective = Callable[[Architecture], float | None]
-"""Search metric of an architecture (larger is better); ``None`` for a failed evaluation."""
+Objective = Callable[[Architecture], "float | tuple[float, ...] | None"]
+"""Search metric of an architecture (larger is better); ``None`` for a failed evaluation. For
+a multi-objective strategy, a tuple of objectives (each larger is better)."""
 
 
 def hashed_objective(arch: Architecture) -> float:
@@ -53,7 +54,10 @@ def _drive(
         asked.append(trial)
         value = None if fail_every and i % fail_every == fail_every - 1 else objective(trial.arch)
         status = "failed" if value is None else "ok"
-        strategy.tell(trial, Observation(value, 1.0, status, trial.fidelity))  # type: ignore[arg-type]
+        vector = tuple(value) if isinstance(value, tuple) else None
+        first = vector[0] if vector else value
+        strategy.tell(trial, Observation(first, 1.0, status, trial.fidelity,  # type: ignore[arg-type]
+                                         vector))
     return asked
 
 
@@ -93,7 +97,22 @@ def check_strategy(
     A strategy that requires a supernet needs ``make_context``: a factory of contexts, each
     with a fresh supernet handle built with the same seed (see
     :func:`nasbench.testing.supernet.supernet_contexts`), since every run trains its own.
+
+    A strategy with ``multi_objective = True`` is run on two objectives: ``objective`` (or its
+    tuple, when it returns one) beside :func:`hashed_objective`, with a context naming them.
     """
+    if getattr(cls, "multi_objective", False):
+        single = objective
+
+        def objective(arch: Architecture) -> tuple[float, ...] | None:
+            v = single(arch)
+            if v is None or isinstance(v, tuple):
+                return v
+            return (float(v), hashed_objective(arch))
+
+        if context is None and make_context is None:
+            context = StrategyContext(budget=Budget(evaluations=n_trials),
+                                      objectives=("objective", "hashed"))
     if make_context is None:
         if "supernet" in cls.requires:
             raise TypeError(
