@@ -240,8 +240,11 @@ def machine_record(mode: str = DEFAULT, *, trains: bool = True) -> dict[str, Any
 
 
 # -- telling drift from logic -----------------------------------------------------------------
-DECISION_COLUMNS = ("run_id", "trial", "repeat", "arch_key", "fidelity", "status", "incumbent")
+DECISION_COLUMNS = ("run_id", "trial", "repeat", "arch_key", "fidelity", "status")
 """Columns that say what a study decided; the other numeric columns are measured metrics."""
+
+INCUMBENT = "incumbent"
+"""The best architecture so far: chosen by metrics, so drift alone may change it."""
 
 NOT_METRICS = ("seed", "eval_seed")
 """Numeric columns that are neither decisions nor metrics (timings are recognised by name)."""
@@ -260,6 +263,8 @@ class Comparison:
         max_rel: the largest relative difference of a metric (drift).
         by_metric: per metric, ``(max_abs, max_rel)`` (drift).
         first_difference: for ``"logic"``, the first trial (position and what differs).
+        incumbent_changes: for ``"drift"``, the trials whose incumbent (best so far) differs
+            because of the drifted metrics (the proposals and statuses are the same).
     """
 
     verdict: str
@@ -267,6 +272,7 @@ class Comparison:
     max_rel: float = 0.0
     by_metric: dict[str, tuple[float, float]] = field(default_factory=dict)
     first_difference: dict[str, Any] | None = None
+    incumbent_changes: int = 0
 
     def describe(self) -> str:
         """One line for a person."""
@@ -276,7 +282,10 @@ class Comparison:
             worst = max(self.by_metric, key=lambda m: self.by_metric[m][0])
             return (f"floating-point drift: the same trials and decisions, metrics differ by at "
                     f"most {self.max_abs:.3g} (relative {self.max_rel:.3g}; largest in "
-                    f"{worst}); compare the hardware of both sides (manifest 'numerics')")
+                    f"{worst}"
+                    + (f"; the incumbent differs at {self.incumbent_changes} trial(s)"
+                       if self.incumbent_changes else "")
+                    + "); compare the hardware of both sides (manifest 'numerics')")
         return f"different logic: first difference at {self.first_difference}"
 
 
@@ -289,6 +298,10 @@ def _same(x: Any, y: Any) -> bool:
     return bool(x == y)
 
 
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
 def _sorted(trials: pd.DataFrame) -> pd.DataFrame:
     keys = [c for c in ("run_id", "trial", "repeat") if c in trials.columns]
     out = trials.sort_values(keys, kind="stable") if keys else trials
@@ -299,11 +312,13 @@ def compare_trials(a: pd.DataFrame, b: pd.DataFrame) -> Comparison:
     """Compare two trial tables (the columns of ``trials.parquet``) of the same study.
 
     The decisions are the rows' identities: the sequence of ``(run_id, trial, repeat, arch_key,
-    fidelity, status, incumbent)``. When they agree, every other numeric column present in both
+    fidelity, status)``. When they agree, every other numeric column present in both
     (except seeds, and costs and timings, which differ between any two runs) is a metric,
     compared exactly (NaN equals NaN). The first step that differs in a decision means the
-    logic differs (a search that reacted to a drifted metric also shows up
-    here: its later proposals differ, and the report names where).
+    logic differs; an incumbent (best so far) that differs while they agree is drift choosing
+    another best, counted in ``incumbent_changes``. A search that reacted to a drifted metric
+    proposes other architectures later, so it reads as different logic from that trial on:
+    the first difference says where, and the metrics before it whether they had drifted.
 
     ``nasbench verify`` calls this on a re-run and the original results.
     """
@@ -313,8 +328,8 @@ def compare_trials(a: pd.DataFrame, b: pd.DataFrame) -> Comparison:
     decisions = [c for c in DECISION_COLUMNS if c in a.columns and c in b.columns]
     n = min(len(a), len(b))
     for i in range(n):
-        ra = tuple(a.at[i, c] for c in decisions)
-        rb = tuple(b.at[i, c] for c in decisions)
+        ra = tuple(_plain(a.at[i, c]) for c in decisions)
+        rb = tuple(_plain(b.at[i, c]) for c in decisions)
         if not all(_same(x, y) for x, y in zip(ra, rb, strict=True)):
             pairs = list(zip(decisions, ra, rb, strict=True))
             return Comparison("logic", first_difference={
@@ -324,9 +339,9 @@ def compare_trials(a: pd.DataFrame, b: pd.DataFrame) -> Comparison:
         longer = a if len(a) > len(b) else b
         return Comparison("logic", first_difference={
             "position": n, "only_in": "first" if len(a) > len(b) else "second",
-            **{c: longer.at[n, c] for c in decisions}})
+            **{c: _plain(longer.at[n, c]) for c in decisions}})
     metrics = [c for c in a.columns if c in b.columns and c not in decisions
-               and c not in NOT_METRICS and not any(w in c for w in TIMING_WORDS)
+               and c not in NOT_METRICS and c != INCUMBENT and not any(w in c for w in TIMING_WORDS)
                and a[c].dtype.kind in "fiub" and b[c].dtype.kind in "fiub"]
     by_metric: dict[str, tuple[float, float]] = {}
     for c in metrics:
@@ -337,14 +352,23 @@ def compare_trials(a: pd.DataFrame, b: pd.DataFrame) -> Comparison:
         if one_nan.any():
             i = int(np.flatnonzero(one_nan)[0])
             return Comparison("logic", first_difference={
-                "position": i, c: (a.at[i, c], b.at[i, c]),
-                **{d: a.at[i, d] for d in decisions}})
+                "position": i, c: (_plain(a.at[i, c]), _plain(b.at[i, c])),
+                **{d: _plain(a.at[i, d]) for d in decisions}})
         diff = np.where(both_nan, 0.0, np.abs(x - y))
         if diff.any():
             scale = np.maximum(np.abs(x), np.abs(y))
             rel = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
             by_metric[c] = (float(diff.max()), float(rel.max()))
+    changed = []
+    if INCUMBENT in a.columns and INCUMBENT in b.columns:
+        changed = [i for i in range(n) if not _same(a.at[i, INCUMBENT], b.at[i, INCUMBENT])]
     if not by_metric:
+        if changed:  # equal metrics cannot choose another incumbent
+            i = changed[0]
+            return Comparison("logic", first_difference={
+                "position": i, INCUMBENT: (a.at[i, INCUMBENT], b.at[i, INCUMBENT]),
+                **{d: _plain(a.at[i, d]) for d in decisions}})
         return Comparison("identical")
     return Comparison("drift", max_abs=max(v[0] for v in by_metric.values()),
-                      max_rel=max(v[1] for v in by_metric.values()), by_metric=by_metric)
+                      max_rel=max(v[1] for v in by_metric.values()), by_metric=by_metric,
+                      incumbent_changes=len(changed))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -127,3 +128,32 @@ def test_status_or_length_or_missing_metric_is_logic() -> None:
     c = a.copy()
     c.loc[4, "digits/test_acc"] = np.nan
     assert compare_trials(a, c).verdict == "logic"
+
+
+@pytest.mark.parametrize("mode", ["native", "portable"])
+def test_a_table_study_runs_without_torch_and_records_the_machine(tmp_path, mode) -> None:
+    code = ("import sys\nfrom nasbench.cli import main\n"
+            f"code = main(['run', 'examples/nb201_tabular.toml', '--out', {str(tmp_path)!r}, "
+            "'--quiet', '--set', 'study.seeds=2', '--set', 'budget.evaluations=5', "
+            f"'--set', 'execution.numerics={mode}'])\n"
+            "print(code, 'torch' in sys.modules)\n")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "NASBENCH_DATA"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         check=True).stdout.split()
+    assert out[-2:] == ["0", "False"]
+    machine = json.loads((tmp_path / "manifest.json").read_text())["numerics"]
+    assert machine["numerics"] == mode and "torch" not in machine and machine["cores"] >= 1
+
+
+def test_an_incumbent_chosen_otherwise_by_drifted_metrics_is_still_drift() -> None:
+    a = _trials(np.random.default_rng(0))
+    a["incumbent"] = a["arch_key"]
+    b = a.copy()
+    b.loc[2, "search_metric"] += 1e-9
+    b.loc[2, "incumbent"] = "another"
+    c = compare_trials(a, b)
+    assert c.verdict == "drift" and c.incumbent_changes == 1
+    assert "incumbent differs at 1 trial" in c.describe()
+    same_metrics = a.copy()
+    same_metrics.loc[2, "incumbent"] = "another"
+    assert compare_trials(a, same_metrics).verdict == "logic"
