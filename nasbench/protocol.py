@@ -37,6 +37,8 @@ Config layout::
     [execution]                # optional: where runs execute; never changes results
     # scheduler = "tcp://HOST:PORT"   # an existing Dask cluster
     # workers = 2              # a local cluster of N workers
+    # numerics = "portable"    # CPU kernels pinned to AVX2: identical results on other
+                               # machines (part of the protocol; default "native")
 
     [baseline]                 # random sampling (Yang et al.)
     samples = 100              # default: one per seed
@@ -175,7 +177,12 @@ class Study:
     """The scalarised ``[reward]`` the strategies search, when the study declares one."""
     execution: ExecutionTable = field(default_factory=ExecutionTable)
     """Where runs execute (``[execution]``); not part of the config hash, since results do not
-    depend on it."""
+    depend on it, except ``numerics = "portable"`` (see :attr:`numerics`)."""
+
+    @property
+    def numerics(self) -> str:
+        """The numerics mode (``[execution] numerics``): ``"native"`` or ``"portable"``."""
+        return self.execution.numerics or "native"
 
     @property
     def config_hash(self) -> str:
@@ -499,6 +506,8 @@ def study_from_dict(
     for key in ("retries", "trial_timeout"):
         if getattr(budget_p, key) is not None:
             resolved["budget"][key] = getattr(budget_p, key)
+    if execution.numerics == "portable":  # results depend on it; "native" keeps old hashes
+        resolved["numerics"] = "portable"
     if supernet is not None:
         resolved["supernet"] = {"dataset": supernet.dataset, **params_to_dict(supernet.params)}
     if final is not None:

@@ -90,16 +90,24 @@ class BaselineTable:
 
 @dataclass(frozen=True)
 class ExecutionTable:
-    """The ``[execution]`` table: where runs execute. It never changes a study's results."""
+    """The ``[execution]`` table: where runs execute. It never changes a study's results, except
+    ``numerics = "portable"``, which is why that one value enters the resolved config (and the
+    config hash) while ``"native"``, the default, leaves it as it was."""
 
     scheduler: str | None = param(None, doc="address of an existing Dask scheduler, e.g. "
                                   "tcp://HOST:PORT")
     workers: int | None = param(None, doc="worker processes of a local cluster", ge=1)
-    numerics: str | None = param(None, doc="numerical kernels the workers use")
+    numerics: str | None = param(None, doc="CPU kernels of training: \"native\" (the default, "
+                                 "fastest, identical only on the same hardware) or \"portable\" "
+                                 "(pinned to AVX2 and deterministic: identical on any x86-64 "
+                                 "machine; part of the protocol)")
     checkpoint_seconds: float | None = param(None, doc="seconds between a run's checkpoints "
                                              "(default 2)", gt=0)
 
     def check(self) -> None:
+        from nasbench.numerics import check_mode
+
+        check_mode(self.numerics)
         if self.scheduler is not None and "://" not in self.scheduler:
             raise ConfigError("scheduler", f"expected an address such as 'tcp://HOST:8786', "
                               f"got {self.scheduler!r}")

@@ -53,8 +53,8 @@ def resume_command(args: argparse.Namespace, out: Path) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from nasbench import numerics
     from nasbench.protocol import load_study
-    from nasbench.run import run_study
 
     plugins = _plugins(args)
     if args.out is not None:
@@ -67,6 +67,10 @@ def cmd_run(args: argparse.Namespace) -> int:
               f"(pass a STUDY.toml to run your own).", file=sys.stderr)
     else:
         study = load_study(args.study, plugins, data_dir=data_dir, overrides=args.set)
+    # Before numpy or torch load: their kernel libraries read the numerics variables then.
+    numerics.prepare(study.numerics)
+    from nasbench.run import run_study
+
     if args.workers is None:
         args.workers = study.execution.workers or 1
     _common.positive_workers(args.workers)

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from nasbench import numerics
 from nasbench.errors import UserError
 from nasbench.protocol import Study
 from nasbench.registry import Plugins, load_plugins
@@ -46,6 +47,8 @@ def run_study(
         threads: numeric-library threads per evaluation (default: the cores divided among
             the workers).
     """
+    # Before anything imports torch: the kernel libraries read their settings when they load.
+    numerics.ensure(study.numerics, numerics.study_trains(study, plugins))
     prepare_directory(study, plugins, directory, resume=resume, command=command)
     layout = Layout(directory)
     with exclusive(layout.lock) as mine:
@@ -80,7 +83,8 @@ def _drive(study: Study, plugins: Plugins, directory: Path, workers: int,
             run_in_process(study, plugins, directory, jobs, writer, threads or cores)
         else:
             run_on_dask(study, plugins, jobs, writer, workers=workers, address=address,
-                        threads=threads or max(1, cores // max(1, workers)))
+                        threads=threads or max(1, cores // max(1, workers)),
+                        environment=numerics.environment(study.numerics))
     finally:
         writer.close()
         bar.close()

@@ -108,9 +108,10 @@ def needs_gpu(study: Study, plugins: Plugins) -> bool:
 
 @contextlib.contextmanager
 def dask_client(workers: int, address: str | None, threads: int,
-                gpu: bool = False) -> Iterator[Any]:
+                gpu: bool = False, environment: dict[str, str] | None = None) -> Iterator[Any]:
     """A client of the existing scheduler at ``address``, or of a new ``LocalCluster`` of
-    ``workers`` single-threaded processes whose numeric libraries use ``threads`` threads."""
+    ``workers`` single-threaded processes whose numeric libraries use ``threads`` threads and
+    that start with ``environment`` (the numerics variables, read when torch loads)."""
     from distributed import Client, LocalCluster
 
     if address is not None:
@@ -124,7 +125,7 @@ def dask_client(workers: int, address: str | None, threads: int,
         with client:
             yield client
         return
-    env = dict.fromkeys(THREAD_VARIABLES, str(threads))
+    env = {**dict.fromkeys(THREAD_VARIABLES, str(threads)), **(environment or {})}
     extra = {"resources": {"GPU": 1}} if gpu else {}
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                       dashboard_address=None, env=env, silence_logs=40, **extra) as cluster, \
@@ -138,14 +139,15 @@ def _chunks(jobs: Sequence[RunJob], n: int) -> list[list[RunJob]]:
 
 
 def run_on_dask(study: Study, plugins: Plugins, jobs: Sequence[RunJob], writer: Writer, *,
-                workers: int, address: str | None, threads: int) -> None:
+                workers: int, address: str | None, threads: int,
+                environment: dict[str, str] | None = None) -> None:
     """Execute the jobs on a Dask cluster, writing what they stream back as it arrives."""
     if not jobs:
         return
     from distributed import Queue
 
     gpu = needs_gpu(study, plugins)
-    with dask_client(workers, address, threads, gpu) as client:
+    with dask_client(workers, address, threads, gpu, environment) as client:
         info = client.scheduler_info()["workers"]
         n_workers = max(1, len(info))
         resources = None

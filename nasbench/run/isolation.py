@@ -61,7 +61,11 @@ class IsolatedEvaluations:
 
     def _start(self) -> None:
         ours, theirs = socket.socketpair()
-        env = {**os.environ, FD_VARIABLE: str(theirs.fileno())}
+        from nasbench.numerics import environment
+
+        # the child's kernel libraries load with the study's numerics (before its torch import)
+        env = {**os.environ, **environment(self.setup[0].numerics),
+               FD_VARIABLE: str(theirs.fileno())}
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
         self._proc = subprocess.Popen([sys.executable, "-c", _CHILD],
                                       pass_fds=(theirs.fileno(),), env=env)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from nasbench import manifest as env
-from nasbench import seeding
+from nasbench import numerics, seeding
 from nasbench.errors import ResumeError
 from nasbench.protocol import BASELINE_LABEL, Study
 from nasbench.registry import Plugins
@@ -131,4 +131,6 @@ def build_manifest(study: Study, plugins: Plugins, command: str | None) -> dict[
         "versions": env.versions(plugins.distributions()),
         "git": env.git_revision(),
         "machine": env.machine(),
+        "numerics": numerics.machine_record(study.numerics,
+                                            trains=numerics.study_trains(study, plugins)),
     }

@@ -40,6 +40,9 @@ class Session:
 
     def __init__(self, study: Study, plugins: Plugins, cache_dir: Path, threads: int = 1, *,
                  isolate: bool | None = None) -> None:
+        from nasbench import numerics
+
+        numerics.ensure(study.numerics, numerics.study_trains(study, plugins))
         self.study = study
         self.plugins = plugins
         self.cache_dir = cache_dir
