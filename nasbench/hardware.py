@@ -20,7 +20,7 @@ def cpu_model() -> str:
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
             for line in f:
-                if line.startswith("model name"):
+                if line.startswith(("model name", "Model", "cpu model")):
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass

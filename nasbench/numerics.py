@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from nasbench.errors import ConfigError, UserError
+from nasbench.hardware import cpu_model
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -142,18 +143,6 @@ def study_trains(study: Any, plugins: Any) -> bool:
 
 
 # -- the hardware record ---------------------------------------------------------------------
-def cpu_model() -> str:
-    """The CPU's model name (``/proc/cpuinfo``), or what the platform module says."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if line.startswith(("model name", "Model", "cpu model")):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _cpu_flags() -> list[str]:
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
