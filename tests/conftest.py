@@ -1,8 +1,8 @@
 """Shared fixtures: the shipped benchmark tables, the plugins, and a CLI runner.
 
 Tests read only what ships with nasbench (``nasbench/data/tables``), data they generate, and
-datasets installed from the package registries: never ``../shared`` or ``$NASBENCH_DATA``
-(except the rebuild test, marked ``shared_data``). The fixtures below give the shipped tables
+datasets installed from the package registries: never the original sources beside the
+repository or ``$NASBENCH_DATA`` (except the rebuild test, marked ``shared_data``). The fixtures below give the shipped tables
 in the shape of their original sources where a test checks published figures record by record.
 """
 
