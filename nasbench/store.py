@@ -40,7 +40,7 @@ import pickle
 import struct
 import sys
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,11 @@ class Layout:
         return self.root / ".driver.lock"
 
     @property
+    def study_log(self) -> Path:
+        """The study's one append-only log: every run's records, each frame naming its run."""
+        return self.root / "study.log"
+
+    @property
     def trials_table(self) -> Path:
         return self.root / "trials.parquet"
 
@@ -98,13 +103,17 @@ class Layout:
     def final_table(self) -> Path:
         return self.root / "final.parquet"
 
-    def log(self, run_id: str) -> Path:
-        """The log of run ``run_id``: its trials, then its summary."""
+    def legacy_log(self, run_id: str) -> Path:
+        """Results format 1: the log of run ``run_id`` (read only by ``nasbench upgrade``)."""
         return self.runs / f"{run_id}.log"
 
-    def final_log(self, run_id: str) -> Path:
-        """The final-protocol evaluations of run ``run_id``."""
+    def legacy_final_log(self, run_id: str) -> Path:
+        """Results format 1: the final-protocol log of run ``run_id``."""
         return self.runs / f"{run_id}.final.log"
+
+    def legacy_logs(self) -> list[Path]:
+        """The per-run logs of results format 1 found here (none in format 2)."""
+        return sorted(self.runs.glob("*.log")) if self.runs.is_dir() else []
 
     def checkpoint(self, run_id: str) -> Path:
         """The strategy state of run ``run_id`` at some trial."""
@@ -253,6 +262,137 @@ class RunLog:
         """Flush and append the run's summary: the run is done."""
         self.append(("done", summary))
         self.flush()
+
+    def close(self) -> None:
+        if self._fh is not None:
+            with contextlib.suppress(ValueError):
+                self.flush()
+            self._fh.close()
+            self._fh = None
+
+
+RESULTS_FORMAT = 2
+"""Version of the results layout: 1 wrote a log per run under ``runs/``, 2 one log per study."""
+
+_READ_BLOCK = 1 << 24
+
+
+def iter_frames(path: Path, problems: list[str], end: list[int]) -> Iterator[Any]:
+    """The intact frames of ``path``, read in blocks so that memory stays bounded.
+
+    Damage is described in ``problems`` as it is met (as :func:`read_frames` does);
+    ``end[0]`` is the length of the intact prefix once the iterator is exhausted.
+    """
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        end[:] = [0]
+        return
+    with fh:
+        buf = b""
+        base = 0  # file offset of buf[0]
+        pos = 0  # offset in buf
+        eof = False
+        end[:] = [0]
+
+        def more(need: int) -> bool:
+            nonlocal buf, base, pos, eof
+            while not eof and len(buf) - pos < need:
+                chunk = fh.read() if need > 2 * _MAX_FRAME else fh.read(max(_READ_BLOCK, need))
+                if not chunk:
+                    eof = True
+                    break
+                buf = buf[pos:] + chunk
+                base += pos
+                pos = 0
+            return len(buf) - pos >= need
+
+        while more(1):
+            more(_HEADER.size)
+            if len(buf) - pos >= _HEADER.size:
+                size, _ = _HEADER.unpack_from(buf, pos)
+                if size <= _MAX_FRAME:
+                    more(_HEADER.size + size)
+            got = _frame_at(buf, pos)
+            if got is not None:
+                pos = got[1]
+                end[:] = [base + pos]
+                yield got[0]
+                continue
+            # damaged: look for the next intact frame in the rest of the file
+            more(1 << 62)
+            what = _damage(buf, pos)
+            resync = next((p for p in range(pos + 1, len(buf) - _HEADER.size + 1)
+                           if _frame_at(buf, p) is not None), None)
+            if resync is None:
+                problems.append(f"{path}: {what} at byte {base + pos}; dropped a torn tail of "
+                                f"{len(buf) - pos} bytes")
+                return
+            problems.append(f"{path}: {what} at byte {base + pos}; skipped {resync - pos} "
+                            "damaged bytes")
+            pos = resync
+
+
+class StudyLog:
+    """A study's one append-only log (results format 2): every run's records, in frames of
+    ``("run", run_id, [record, ...])``; a record is a ``("trial", ...)``/``("final", ...)``
+    tuple (see :mod:`nasbench.run.records`) or ``("done", summary)``, the run's last.
+
+    The driver alone appends; each flush writes one frame per run with records waiting, so a
+    frame names its run and a kill tears at most the frames of one flush.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh: Any = None
+        self._buffer: dict[str, list[tuple]] = {}
+
+    def scan(self, *, repair: bool = False) -> Iterator[tuple[str, tuple]]:
+        """Every intact ``(run_id, record)`` in the order written, in bounded memory.
+
+        Damage is reported in one warning line per problem; with ``repair`` a torn tail is
+        cut off the file once the scan is complete (only the driver, the sole writer, repairs).
+        """
+        problems: list[str] = []
+        end = [0]
+        for frame in iter_frames(self.path, problems, end):
+            if (isinstance(frame, tuple) and len(frame) == 3 and frame[0] == "run"
+                    and isinstance(frame[1], str) and isinstance(frame[2], list)):
+                for rec in frame[2]:
+                    if isinstance(rec, tuple) and rec and isinstance(rec[0], str):
+                        yield frame[1], rec
+        for problem in problems:
+            warn(problem)
+        if repair and problems and self.path.exists() and end[0] < self.path.stat().st_size:
+            with open(self.path, "r+b") as fh:  # a torn tail: nothing intact follows it
+                fh.truncate(end[0])
+
+    def read_run(self, run_id: str) -> tuple[list[tuple], dict[str, Any] | None]:
+        """The intact records of one run and its summary (``None`` while it is not done)."""
+        records: list[tuple] = []
+        summary = None
+        for rid, rec in self.scan():
+            if rid != run_id:
+                continue
+            if rec[0] == "done" and len(rec) == 2 and isinstance(rec[1], dict):
+                summary = rec[1]
+            else:
+                records.append(rec)
+        return records, summary
+
+    def append(self, run_id: str, record: tuple) -> None:
+        self._buffer.setdefault(run_id, []).append(record)
+
+    def flush(self) -> None:
+        """Write buffered records to the operating system (they then survive a kill)."""
+        if not self._buffer:
+            return
+        if self._fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "ab")  # noqa: SIM115 - held while the study runs
+        self._fh.write(encode_frames(("run", rid, recs) for rid, recs in self._buffer.items()))
+        self._fh.flush()
+        self._buffer = {}
 
     def close(self) -> None:
         if self._fh is not None:
