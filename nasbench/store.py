@@ -402,6 +402,46 @@ class StudyLog:
             self._fh = None
 
 
+def upgrade_layout(root: Path) -> int:
+    """Convert a results directory of format 1 (a log per run) to format 2 (one study log).
+
+    Every run's intact records are written, run by run, to a new ``study.log`` (appended to
+    one already there), which replaces the old one atomically before the per-run logs are
+    removed; a conversion killed midway leaves the directory as it was, or converted.
+
+    Returns:
+        the number of per-run logs converted (0 when there was nothing to do).
+    """
+    layout = Layout(root)
+    legacy = layout.legacy_logs()
+    if not legacy:
+        return 0
+    tmp = layout.study_log.with_name(f".{layout.study_log.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as out:
+        if layout.study_log.exists():
+            with layout.study_log.open("rb") as old:
+                while block := old.read(_READ_BLOCK):
+                    out.write(block)
+        finals = {p for p in legacy if p.name.endswith(".final.log")}
+        for path in legacy:
+            if path in finals:
+                continue
+            run_id = path.name.removesuffix(".log")
+            records, summary = RunLog(path).read()
+            final_records, _ = RunLog(layout.legacy_final_log(run_id)).read()
+            rows = [*records, *final_records]
+            if summary is not None:
+                rows.append(("done", summary))
+            if rows:
+                out.write(encode_frames([("run", run_id, rows)]))
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, layout.study_log)
+    for path in legacy:
+        path.unlink()
+    return len(legacy)
+
+
 @contextlib.contextmanager
 def exclusive(path: Path) -> Any:
     """Hold a POSIX lock on ``path`` (created if needed); yields whether it was obtained.

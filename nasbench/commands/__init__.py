@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "expressions",
     "protocols",
     "zero_cost",
+    "upgrade",
 )
 """Modules of :mod:`nasbench.commands`, in the order their commands appear in ``--help``."""
 
