@@ -66,10 +66,9 @@ def incumbent_metric(trials: pd.DataFrame, metric: str) -> np.ndarray:
     import pandas as pd
 
     runs, _ = pd.factorize(trials["run_id"])
-    codes, _ = pd.factorize(pd.concat([trials["arch"], trials["incumbent"]], ignore_index=True))
+    arch_code, inc_code = _shared_codes(trials["arch"], trials["incumbent"])
     n = len(trials)
-    arch_code, inc_code = codes[:n].astype(np.int64), codes[n:].astype(np.int64)
-    width = int(codes.max(initial=0)) + 1
+    width = int(max(arch_code.max(initial=0), inc_code.max(initial=0))) + 1
     runs = runs.astype(np.int64)
     evaluated = ((trials["status"] == "ok") & ~trials["repeat"]).to_numpy()
     key = runs[evaluated] * width + arch_code[evaluated]
@@ -84,6 +83,23 @@ def incumbent_metric(trials: pd.DataFrame, metric: str) -> np.ndarray:
     out = np.full(n, np.nan)
     out[found] = values[pos[found]]
     return out
+
+
+def _shared_codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of two columns of strings over one shared vocabulary (-1 for missing), without
+    copying their cells: each column is factorised alone and only the distinct values are
+    matched."""
+    import pandas as pd
+
+    codes_a, uniq_a = pd.factorize(a)
+    codes_b, uniq_b = pd.factorize(b)
+    vocab = pd.Index(np.asarray(uniq_a, dtype=object)).append(
+        pd.Index(np.asarray(uniq_b, dtype=object))).unique()
+    map_a = vocab.get_indexer(np.asarray(uniq_a, dtype=object)).astype(np.int64)
+    map_b = vocab.get_indexer(np.asarray(uniq_b, dtype=object)).astype(np.int64)
+    out_a = np.where(codes_a >= 0, map_a[np.maximum(codes_a, 0)] if map_a.size else -1, -1)
+    out_b = np.where(codes_b >= 0, map_b[np.maximum(codes_b, 0)] if map_b.size else -1, -1)
+    return out_a.astype(np.int64), out_b.astype(np.int64)
 
 
 def _evaluation_counts(trials: pd.DataFrame, count_repeats: bool) -> np.ndarray:

@@ -129,21 +129,24 @@ def read_trials(path: Path, columns: Sequence[str] | None = None,
     """``trials.parquet`` as a DataFrame, in memory that follows the columns read.
 
     Only ``columns`` (and ``metrics``) are read when given (Parquet column projection);
-    strings stay in Arrow buffers (``string[pyarrow]``) rather than one Python object per
-    cell, which a table of millions of trials could not afford.
+    string columns come back as pandas categoricals rather than one Python object per cell,
+    which a table of millions of trials could not afford.
     """
-    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    names = None
+    source = pq.ParquetFile(path)
+    schema = source.schema_arrow
+    names = schema.names
     if columns is not None:
-        have = set(pq.read_schema(path).names)
+        have = set(names)
         names = [c for c in dict.fromkeys([*columns, *metrics]) if c in have]
-    table = pq.read_table(path, columns=names)
-    strings = pd.StringDtype("pyarrow")
-    return table.to_pandas(types_mapper={pa.string(): strings, pa.large_string(): strings}.get,
-                           self_destruct=True, split_blocks=True)
+    text = [n for n in names if pa.types.is_string(schema.field(n).type)
+            or pa.types.is_large_string(schema.field(n).type)]
+    # strings as categories: a code per cell and each distinct string once (architectures,
+    # run ids and statuses repeat across millions of rows)
+    table = pq.read_table(path, columns=names, read_dictionary=text)
+    return table.to_pandas(self_destruct=True, split_blocks=True)
 
 
 def load_results(directory: str | Path, *, trials: bool = True,

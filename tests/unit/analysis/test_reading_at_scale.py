@@ -1,5 +1,5 @@
 """Reading results in memory that does not follow the study's size: column projection,
-strings in Arrow buffers, distinct architectures counted batch by batch, and the Parquet
+strings as categories, distinct architectures counted batch by batch, and the Parquet
 writer's row groups typed as a whole-column write would type them."""
 
 from __future__ import annotations
@@ -43,13 +43,14 @@ def test_distinct_architectures_streamed_equal_the_whole_table_count(
     assert set(expected.values()) != {5.0}  # the failed trial's key is left out somewhere
 
 
-def test_reading_for_a_report_projects_columns_and_keeps_strings_in_arrow(
+def test_reading_for_a_report_projects_columns_and_reads_strings_as_categories(
         tmp_path: Path) -> None:
     path = tmp_path / "trials.parquet"
     _trials(path, _rows([0, 1]))
     trials = read_trials(path, REPORT_TRIAL_COLUMNS, ["extra"])
     assert list(trials.columns) == ["run_id", "trial", "arch", "arch_key", "status", "extra"]
-    assert trials["run_id"].dtype == pd.StringDtype("pyarrow")
+    assert isinstance(trials["run_id"].dtype, pd.CategoricalDtype)
+    assert list(trials["run_id"].cat.categories) == ["rs-0", "rs-1"]
     assert trials["extra"].dtype == "float64"
     assert (trials["status"] == "ok").sum() == 10
 
