@@ -133,6 +133,10 @@ def dask_client(workers: int, address: str | None, threads: int,
         yield client
 
 
+QUEUE_BATCHES = 64
+"""Batches of records the scheduler holds for the driver; a worker that finds the queue full
+waits, so a driver slower than its workers never accumulates a backlog in memory."""
+
 MAX_CHUNK_RUNS = 64
 """Most runs in one chunk: a large study is cut into many chunks of neighbouring runs,
 submitted a few at a time in the study's order, so that runs finish close to that order and
@@ -167,7 +171,7 @@ def run_on_dask(study: Study, plugins: Plugins, jobs: Sequence[RunJob], writer: 
                     "resource GPU. Start GPU workers with 'dask worker ADDRESS --nthreads 1 "
                     "--resources GPU=1' (docs/scaling.md)."
                 )
-        channel = Queue(f"nasbench-{uuid.uuid4().hex}", client=client)
+        channel = Queue(f"nasbench-{uuid.uuid4().hex}", client=client, maxsize=QUEUE_BATCHES)
         extra = extra_plugins(plugins)
         study_ref = client.scatter(study, broadcast=True)  # sent once, not with every chunk
         waiting = _chunks(jobs, n_workers * TASKS_PER_WORKER)

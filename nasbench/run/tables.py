@@ -42,6 +42,9 @@ RUN_COLUMNS = (
 ROW_GROUP_ROWS = 65_536
 """Rows gathered before a row group is written (bounded memory; row groups worth reading)."""
 
+RUN_GROUP_ROWS = 8_192
+"""The same for ``runs.parquet``, whose rows arrive one at a time as Python dicts."""
+
 
 class RunState:
     """What the log holds of one run: its trials (by index), finals (by repeat), summary."""
@@ -132,8 +135,9 @@ class _TableWriter:
     """
 
     def __init__(self, path: Path, order: Sequence[str], float_cols: Sequence[str],
-                 metadata: Mapping[str, Any]) -> None:
+                 metadata: Mapping[str, Any], rows: int | None = None) -> None:
         self.path = path
+        self.group_rows = rows
         self.order = tuple(order)
         self.float_cols = tuple(float_cols)
         self.meta = {b"nasbench": json.dumps(dict(metadata), default=str).encode()}
@@ -148,7 +152,7 @@ class _TableWriter:
         if n:
             self.parts.append(cols)
             self.rows += n
-        if self.rows >= ROW_GROUP_ROWS:
+        if self.rows >= (self.group_rows or ROW_GROUP_ROWS):
             self._write()
 
     def _batch(self) -> Any:
@@ -275,7 +279,8 @@ class TableSink:
         self.trials = _TableWriter(self.layout.trials_table, (*TRIAL_COLUMNS, *metrics),
                                    ("fidelity", "search_metric", *metrics), meta)
         self.runs = _TableWriter(self.layout.runs_table,
-                                 (*RUN_COLUMNS, *metrics, *self.search_names), run_floats, meta)
+                                 (*RUN_COLUMNS, *metrics, *self.search_names), run_floats, meta,
+                                 RUN_GROUP_ROWS)
         self.finals = _TableWriter(self.layout.final_table, (*FINAL_COLUMNS, *metrics),
                                    ("search_metric", *metrics), meta) if final else None
 

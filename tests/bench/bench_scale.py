@@ -65,12 +65,13 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def run_measured(cmd: list[str]) -> tuple[float, int, int]:
-    """Run ``cmd``: its wall time, its own peak RSS and the largest peak of its descendants."""
+def run_measured(cmd: list[str], root: Path = ROOT) -> tuple[float, int, int]:
+    """Run ``cmd`` (nasbench imported from ``root``): its wall time, its own peak RSS and the
+    largest peak of its descendants."""
     peaks: dict[int, int] = {}
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env={**os.environ,
-                                                                 "PYTHONPATH": str(ROOT)})
+                                                                 "PYTHONPATH": str(root)})
     stop = threading.Event()
 
     def sample() -> None:
