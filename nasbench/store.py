@@ -1,25 +1,29 @@
-"""Durable results: every path of a results directory, append-only run logs, checkpoints,
-and Parquet tables.
+"""Durable results: every path of a results directory, the append-only study log,
+checkpoints, and Parquet tables.
 
 Layout of a results directory (:class:`Layout` names every path; nothing else builds one)::
 
     manifest.json               the resolved config, its hash, seeds, versions, machine
     study.toml                  the config as the user wrote it
-    runs/<run_id>.log           the run's log: its finished trials, then its summary
-    runs/<run_id>.final.log     the run's final-protocol evaluations
-    runs/<run_id>.state         the strategy's state at some trial (for a fast resume)
+    study.log                   every run's records (trials, final evaluations, summary);
+                                each frame names its run (results format 2)
+    runs/<run_id>.state         a running run's strategy state at some trial (a fast resume;
+                                removed when the run ends)
     runs/<run_id>.error.txt     the traceback of a run that ended ``failed``
     cache/                      evaluators' private caches
-    trials.parquet, runs.parquet, final.parquet   consolidated tables, written at the end
+    trials.parquet, runs.parquet, final.parquet   tables, written in row groups as runs end
+
+Results format 1 kept a ``runs/<run_id>.log`` and ``.final.log`` per run; :func:`upgrade_layout`
+(``nasbench upgrade DIR``) converts such a directory.
 
 Only the driver (the ``nasbench run`` process) writes here; workers send their records back.
 
-A run log is a sequence of frames, one per record, each ``[payload length: u32][CRC-32: u32]
+A log is a sequence of frames, each ``[payload length: u32][CRC-32: u32]
 [payload]``; the payload is a pickle of a tuple of plain data (strings, numbers, booleans,
 None, lists, tuples, dicts) read back by :class:`_PlainUnpickler`, which refuses to construct
 any object, so a log can never run code. Frames are buffered and written together at least
 every ``FLUSH_SECONDS``; a process killed at any instant (even with SIGKILL) leaves at worst a
-torn last frame, which :meth:`RunLog.read` cuts off, saying so. A frame whose checksum fails
+torn last frame, which :meth:`StudyLog.scan` cuts off, saying so. A frame whose checksum fails
 in the middle of a log (a damaged disk block) is skipped and named; the intact frames after it
 are kept (the reader resynchronises on the next frame whose checksum holds).
 
