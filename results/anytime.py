@@ -19,12 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from nasbench.results.stats import (
-    BootstrapOptions,
-    percentile_interval,
-    resample_counts,
-    weighted_means,
-)
+from nasbench.results.stats import BootstrapOptions, percentile_interval, resampled_means
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -155,8 +150,8 @@ def _band(matrix: np.ndarray, options: BootstrapOptions, *stream: str
         mean = np.nanmean(matrix, axis=0)
     if matrix.shape[0] < 2:
         return mean, np.full_like(mean, np.nan), np.full_like(mean, np.nan)
-    counts = resample_counts(options.generator(*stream), matrix.shape[0], options.resamples)
-    lo, hi = percentile_interval(weighted_means(counts, matrix), options.confidence)
+    replicates = resampled_means(options.generator(*stream), matrix, options.resamples)
+    lo, hi = percentile_interval(replicates, options.confidence)
     return mean, lo, hi
 
 
