@@ -1,25 +1,29 @@
-"""Durable results: every path of a results directory, append-only run logs, checkpoints,
-and Parquet tables.
+"""Durable results: every path of a results directory, the append-only study log,
+checkpoints, and Parquet tables.
 
 Layout of a results directory (:class:`Layout` names every path; nothing else builds one)::
 
     manifest.json               the resolved config, its hash, seeds, versions, machine
     study.toml                  the config as the user wrote it
-    runs/<run_id>.log           the run's log: its finished trials, then its summary
-    runs/<run_id>.final.log     the run's final-protocol evaluations
-    runs/<run_id>.state         the strategy's state at some trial (for a fast resume)
+    study.log                   every run's records (trials, final evaluations, summary);
+                                each frame names its run (results format 2)
+    runs/<run_id>.state         a running run's strategy state at some trial (a fast resume;
+                                removed when the run ends)
     runs/<run_id>.error.txt     the traceback of a run that ended ``failed``
     cache/                      evaluators' private caches
-    trials.parquet, runs.parquet, final.parquet   consolidated tables, written at the end
+    trials.parquet, runs.parquet, final.parquet   tables, written in row groups as runs end
+
+Results format 1 kept a ``runs/<run_id>.log`` and ``.final.log`` per run; :func:`upgrade_layout`
+(``nasbench upgrade DIR``) converts such a directory.
 
 Only the driver (the ``nasbench run`` process) writes here; workers send their records back.
 
-A run log is a sequence of frames, one per record, each ``[payload length: u32][CRC-32: u32]
+A log is a sequence of frames, each ``[payload length: u32][CRC-32: u32]
 [payload]``; the payload is a pickle of a tuple of plain data (strings, numbers, booleans,
 None, lists, tuples, dicts) read back by :class:`_PlainUnpickler`, which refuses to construct
 any object, so a log can never run code. Frames are buffered and written together at least
 every ``FLUSH_SECONDS``; a process killed at any instant (even with SIGKILL) leaves at worst a
-torn last frame, which :meth:`RunLog.read` cuts off, saying so. A frame whose checksum fails
+torn last frame, which :meth:`StudyLog.scan` cuts off, saying so. A frame whose checksum fails
 in the middle of a log (a damaged disk block) is skipped and named; the intact frames after it
 are kept (the reader resynchronises on the next frame whose checksum holds).
 
@@ -40,7 +44,7 @@ import pickle
 import struct
 import sys
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,6 +91,11 @@ class Layout:
         return self.root / ".driver.lock"
 
     @property
+    def study_log(self) -> Path:
+        """The study's one append-only log: every run's records, each frame naming its run."""
+        return self.root / "study.log"
+
+    @property
     def trials_table(self) -> Path:
         return self.root / "trials.parquet"
 
@@ -98,13 +107,17 @@ class Layout:
     def final_table(self) -> Path:
         return self.root / "final.parquet"
 
-    def log(self, run_id: str) -> Path:
-        """The log of run ``run_id``: its trials, then its summary."""
+    def legacy_log(self, run_id: str) -> Path:
+        """Results format 1: the log of run ``run_id`` (read only by ``nasbench upgrade``)."""
         return self.runs / f"{run_id}.log"
 
-    def final_log(self, run_id: str) -> Path:
-        """The final-protocol evaluations of run ``run_id``."""
+    def legacy_final_log(self, run_id: str) -> Path:
+        """Results format 1: the final-protocol log of run ``run_id``."""
         return self.runs / f"{run_id}.final.log"
+
+    def legacy_logs(self) -> list[Path]:
+        """The per-run logs of results format 1 found here (none in format 2)."""
+        return sorted(self.runs.glob("*.log")) if self.runs.is_dir() else []
 
     def checkpoint(self, run_id: str) -> Path:
         """The strategy state of run ``run_id`` at some trial."""
@@ -260,6 +273,177 @@ class RunLog:
                 self.flush()
             self._fh.close()
             self._fh = None
+
+
+RESULTS_FORMAT = 2
+"""Version of the results layout: 1 wrote a log per run under ``runs/``, 2 one log per study."""
+
+_READ_BLOCK = 1 << 24
+
+
+def iter_frames(path: Path, problems: list[str], end: list[int]) -> Iterator[Any]:
+    """The intact frames of ``path``, read in blocks so that memory stays bounded.
+
+    Damage is described in ``problems`` as it is met (as :func:`read_frames` does);
+    ``end[0]`` is the length of the intact prefix once the iterator is exhausted.
+    """
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        end[:] = [0]
+        return
+    with fh:
+        buf = b""
+        base = 0  # file offset of buf[0]
+        pos = 0  # offset in buf
+        eof = False
+        end[:] = [0]
+
+        def more(need: int) -> bool:
+            nonlocal buf, base, pos, eof
+            while not eof and len(buf) - pos < need:
+                chunk = fh.read() if need > 2 * _MAX_FRAME else fh.read(max(_READ_BLOCK, need))
+                if not chunk:
+                    eof = True
+                    break
+                buf = buf[pos:] + chunk
+                base += pos
+                pos = 0
+            return len(buf) - pos >= need
+
+        while more(1):
+            more(_HEADER.size)
+            if len(buf) - pos >= _HEADER.size:
+                size, _ = _HEADER.unpack_from(buf, pos)
+                if size <= _MAX_FRAME:
+                    more(_HEADER.size + size)
+            got = _frame_at(buf, pos)
+            if got is not None:
+                pos = got[1]
+                end[:] = [base + pos]
+                yield got[0]
+                continue
+            # damaged: look for the next intact frame in the rest of the file
+            more(1 << 62)
+            what = _damage(buf, pos)
+            resync = next((p for p in range(pos + 1, len(buf) - _HEADER.size + 1)
+                           if _frame_at(buf, p) is not None), None)
+            if resync is None:
+                problems.append(f"{path}: {what} at byte {base + pos}; dropped a torn tail of "
+                                f"{len(buf) - pos} bytes")
+                return
+            problems.append(f"{path}: {what} at byte {base + pos}; skipped {resync - pos} "
+                            "damaged bytes")
+            pos = resync
+
+
+class StudyLog:
+    """A study's one append-only log (results format 2): every run's records, in frames of
+    ``("run", run_id, [record, ...])``; a record is a ``("trial", ...)``/``("final", ...)``
+    tuple (see :mod:`nasbench.run.records`) or ``("done", summary)``, the run's last.
+
+    The driver alone appends; each flush writes one frame per run with records waiting, so a
+    frame names its run and a kill tears at most the frames of one flush.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh: Any = None
+        self._buffer: dict[str, list[tuple]] = {}
+
+    def scan(self, *, repair: bool = False) -> Iterator[tuple[str, tuple]]:
+        """Every intact ``(run_id, record)`` in the order written, in bounded memory.
+
+        Damage is reported in one warning line per problem; with ``repair`` a torn tail is
+        cut off the file once the scan is complete (only the driver, the sole writer, repairs).
+        """
+        problems: list[str] = []
+        end = [0]
+        for frame in iter_frames(self.path, problems, end):
+            if (isinstance(frame, tuple) and len(frame) == 3 and frame[0] == "run"
+                    and isinstance(frame[1], str) and isinstance(frame[2], list)):
+                for rec in frame[2]:
+                    if isinstance(rec, tuple) and rec and isinstance(rec[0], str):
+                        yield frame[1], rec
+        for problem in problems:
+            warn(problem)
+        if repair and problems and self.path.exists() and end[0] < self.path.stat().st_size:
+            with open(self.path, "r+b") as fh:  # a torn tail: nothing intact follows it
+                fh.truncate(end[0])
+
+    def read_run(self, run_id: str) -> tuple[list[tuple], dict[str, Any] | None]:
+        """The intact records of one run and its summary (``None`` while it is not done)."""
+        records: list[tuple] = []
+        summary = None
+        for rid, rec in self.scan():
+            if rid != run_id:
+                continue
+            if rec[0] == "done" and len(rec) == 2 and isinstance(rec[1], dict):
+                summary = rec[1]
+            else:
+                records.append(rec)
+        return records, summary
+
+    def append(self, run_id: str, record: tuple) -> None:
+        self._buffer.setdefault(run_id, []).append(record)
+
+    def flush(self) -> None:
+        """Write buffered records to the operating system (they then survive a kill)."""
+        if not self._buffer:
+            return
+        if self._fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "ab")  # noqa: SIM115 - held while the study runs
+        self._fh.write(encode_frames(("run", rid, recs) for rid, recs in self._buffer.items()))
+        self._fh.flush()
+        self._buffer = {}
+
+    def close(self) -> None:
+        if self._fh is not None:
+            with contextlib.suppress(ValueError):
+                self.flush()
+            self._fh.close()
+            self._fh = None
+
+
+def upgrade_layout(root: Path) -> int:
+    """Convert a results directory of format 1 (a log per run) to format 2 (one study log).
+
+    Every run's intact records are written, run by run, to a new ``study.log`` (appended to
+    one already there), which replaces the old one atomically before the per-run logs are
+    removed; a conversion killed midway leaves the directory as it was, or converted.
+
+    Returns:
+        the number of per-run logs converted (0 when there was nothing to do).
+    """
+    layout = Layout(root)
+    legacy = layout.legacy_logs()
+    if not legacy:
+        return 0
+    tmp = layout.study_log.with_name(f".{layout.study_log.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as out:
+        if layout.study_log.exists():
+            with layout.study_log.open("rb") as old:
+                while block := old.read(_READ_BLOCK):
+                    out.write(block)
+        finals = {p for p in legacy if p.name.endswith(".final.log")}
+        for path in legacy:
+            if path in finals:
+                continue
+            run_id = path.name.removesuffix(".log")
+            records, summary = RunLog(path).read()
+            final_records, _ = RunLog(layout.legacy_final_log(run_id)).read()
+            rows = [*records, *final_records]
+            if summary is not None:
+                rows.append(("done", summary))
+            if rows:
+                out.write(encode_frames([("run", run_id, rows)]))
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, layout.study_log)
+    for path in legacy:
+        path.unlink()
+    return len(legacy)
 
 
 @contextlib.contextmanager

@@ -19,12 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from nasbench.results.stats import (
-    BootstrapOptions,
-    percentile_interval,
-    resample_counts,
-    weighted_means,
-)
+from nasbench.results.stats import BootstrapOptions, percentile_interval, resampled_means
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,10 +61,9 @@ def incumbent_metric(trials: pd.DataFrame, metric: str) -> np.ndarray:
     import pandas as pd
 
     runs, _ = pd.factorize(trials["run_id"])
-    codes, _ = pd.factorize(pd.concat([trials["arch"], trials["incumbent"]], ignore_index=True))
+    arch_code, inc_code = _shared_codes(trials["arch"], trials["incumbent"])
     n = len(trials)
-    arch_code, inc_code = codes[:n].astype(np.int64), codes[n:].astype(np.int64)
-    width = int(codes.max(initial=0)) + 1
+    width = int(max(arch_code.max(initial=0), inc_code.max(initial=0))) + 1
     runs = runs.astype(np.int64)
     evaluated = ((trials["status"] == "ok") & ~trials["repeat"]).to_numpy()
     key = runs[evaluated] * width + arch_code[evaluated]
@@ -84,6 +78,23 @@ def incumbent_metric(trials: pd.DataFrame, metric: str) -> np.ndarray:
     out = np.full(n, np.nan)
     out[found] = values[pos[found]]
     return out
+
+
+def _shared_codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of two columns of strings over one shared vocabulary (-1 for missing), without
+    copying their cells: each column is factorised alone and only the distinct values are
+    matched."""
+    import pandas as pd
+
+    codes_a, uniq_a = pd.factorize(a)
+    codes_b, uniq_b = pd.factorize(b)
+    vocab = pd.Index(np.asarray(uniq_a, dtype=object)).append(
+        pd.Index(np.asarray(uniq_b, dtype=object))).unique()
+    map_a = vocab.get_indexer(np.asarray(uniq_a, dtype=object)).astype(np.int64)
+    map_b = vocab.get_indexer(np.asarray(uniq_b, dtype=object)).astype(np.int64)
+    out_a = np.where(codes_a >= 0, map_a[np.maximum(codes_a, 0)] if map_a.size else -1, -1)
+    out_b = np.where(codes_b >= 0, map_b[np.maximum(codes_b, 0)] if map_b.size else -1, -1)
+    return out_a.astype(np.int64), out_b.astype(np.int64)
 
 
 def _evaluation_counts(trials: pd.DataFrame, count_repeats: bool) -> np.ndarray:
@@ -139,8 +150,8 @@ def _band(matrix: np.ndarray, options: BootstrapOptions, *stream: str
         mean = np.nanmean(matrix, axis=0)
     if matrix.shape[0] < 2:
         return mean, np.full_like(mean, np.nan), np.full_like(mean, np.nan)
-    counts = resample_counts(options.generator(*stream), matrix.shape[0], options.resamples)
-    lo, hi = percentile_interval(weighted_means(counts, matrix), options.confidence)
+    replicates = resampled_means(options.generator(*stream), matrix, options.resamples)
+    lo, hi = percentile_interval(replicates, options.confidence)
     return mean, lo, hi
 
 

@@ -150,14 +150,51 @@ def _distinct(results: Results) -> dict[str, float]:
         path = Path(results.directory) / "trials.parquet"
         if not path.is_file():
             return {}
-        import pandas as pd
-
         try:
-            trials = pd.read_parquet(path, columns=["run_id", "arch_key", "status"])
+            return _distinct_streamed(path)
         except (OSError, ValueError, KeyError):
             return {}
     if "arch_key" not in trials or "run_id" not in trials:
         return {}
+    done = trials[trials["status"] == "ok"] if "status" in trials else trials
+    return {str(k): float(v) for k, v in done.groupby("run_id")["arch_key"].nunique().items()}
+
+
+def _distinct_streamed(path: Path) -> dict[str, float]:
+    """:func:`_distinct` read batch by batch: a run's keys are held only while its rows are
+    read (the harness writes a run's rows together), so memory does not grow with the table;
+    a table whose runs' rows are scattered is counted all the same, holding their keys."""
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(path)
+    wanted = [c for c in ("run_id", "arch_key", "status") if c in source.schema_arrow.names]
+    if "run_id" not in wanted or "arch_key" not in wanted:
+        return {}
+    keys: dict[str, set[str]] = {}
+    out: dict[str, float] = {}
+    for batch in source.iter_batches(batch_size=65_536, columns=wanted):
+        cols = batch.to_pydict()
+        status = cols.get("status") or ["ok"] * batch.num_rows
+        for run, key, st in zip(cols["run_id"], cols["arch_key"], status, strict=True):
+            seen = keys.get(run)
+            if seen is None:
+                if run in out:  # rows of a run apart from each other: count it all at once
+                    return _distinct_whole(path, wanted)
+                seen = keys[run] = set()
+            if st == "ok":
+                seen.add(key)
+        last = cols["run_id"][-1] if batch.num_rows else None
+        for run in [r for r in keys if r != last]:
+            out[run] = float(len(keys.pop(run)))
+    for run, seen in keys.items():
+        out[run] = float(len(seen))
+    return out
+
+
+def _distinct_whole(path: Path, wanted: list[str]) -> dict[str, float]:
+    import pandas as pd
+
+    trials = pd.read_parquet(path, columns=wanted)
     done = trials[trials["status"] == "ok"] if "status" in trials else trials
     return {str(k): float(v) for k, v in done.groupby("run_id")["arch_key"].nunique().items()}
 

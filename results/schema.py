@@ -10,6 +10,7 @@ nasbench did not produce, see :mod:`nasbench.results.importers`) have the same l
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -118,8 +119,43 @@ class Results:
         }
 
 
-def load_results(directory: str | Path, *, trials: bool = True) -> Results:
+REPORT_TRIAL_COLUMNS = ("run_id", "strategy", "trial", "arch", "arch_key", "incumbent",
+                        "status", "repeat", "cum_cost")
+"""The columns of ``trials.parquet`` that reports and leaderboards read (with the metrics)."""
+
+
+def read_trials(path: Path, columns: Sequence[str] | None = None,
+                metrics: Sequence[str] = ()) -> pd.DataFrame:
+    """``trials.parquet`` as a DataFrame, in memory that follows the columns read.
+
+    Only ``columns`` (and ``metrics``) are read when given (Parquet column projection);
+    string columns come back as pandas categoricals rather than one Python object per cell,
+    which a table of millions of trials could not afford.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(path)
+    schema = source.schema_arrow
+    names = schema.names
+    if columns is not None:
+        have = set(names)
+        names = [c for c in dict.fromkeys([*columns, *metrics]) if c in have]
+    text = [n for n in names if pa.types.is_string(schema.field(n).type)
+            or pa.types.is_large_string(schema.field(n).type)]
+    # strings as categories: a code per cell and each distinct string once (architectures,
+    # run ids and statuses repeat across millions of rows)
+    table = pq.read_table(path, columns=names, read_dictionary=text)
+    return table.to_pandas(self_destruct=True, split_blocks=True)
+
+
+def load_results(directory: str | Path, *, trials: bool = True,
+                 trial_columns: Sequence[str] | None = None) -> Results:
     """Load ``runs.parquet`` (and ``trials.parquet``) with the manifest of ``directory``.
+
+    Args:
+        trial_columns: read only these columns of ``trials.parquet`` (and every metric the
+            manifest names), e.g. :data:`REPORT_TRIAL_COLUMNS`; default all.
 
     Raises:
         UserError: when the directory is not a complete nasbench results directory.
@@ -144,7 +180,9 @@ def load_results(directory: str | Path, *, trials: bool = True) -> Results:
     trials_path = directory / "trials.parquet"
     trial_df = None
     if trials and trials_path.is_file():
-        trial_df = pd.read_parquet(trials_path)
+        metrics = [manifest.get("search_metric") or "search_metric",
+                   *manifest.get("report_metrics", [])]
+        trial_df = read_trials(trials_path, trial_columns, ["search_metric", *metrics])
     elif trials and "imported" not in manifest:
         raise UserError(
             f"{directory} has no trials.parquet; it is not a complete nasbench results "

@@ -84,6 +84,25 @@ def resample_counts(rng: np.random.Generator, n: int, resamples: int) -> np.ndar
     return counts_from_indices(resample_indices(rng, n, resamples), n)
 
 
+RESAMPLE_BLOCK = 64
+"""Resamples drawn and averaged at a time by :func:`resampled_means`: the counts of a block
+are ``RESAMPLE_BLOCK x n``, so memory stays bounded with tens of thousands of runs."""
+
+
+def resampled_means(rng: np.random.Generator, values: np.ndarray,
+                    resamples: int) -> np.ndarray:
+    """``resamples x m`` bootstrap means of the columns of ``values`` (``n x m``), drawn from
+    ``rng`` exactly as ``weighted_means(resample_counts(rng, n, resamples), values)`` would
+    be (the generator fills the same indices block after block), in blocks of
+    :data:`RESAMPLE_BLOCK` resamples."""
+    n = values.shape[0]
+    parts = []
+    for start in range(0, resamples, RESAMPLE_BLOCK):
+        counts = resample_counts(rng, n, min(RESAMPLE_BLOCK, resamples - start))
+        parts.append(weighted_means(counts, values))
+    return np.concatenate(parts) if parts else np.empty((0, values.shape[1]))
+
+
 def percentile_interval(
     replicates: np.ndarray, confidence: float = CONFIDENCE
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -110,8 +129,7 @@ def mean_estimates(
     n, m = values.shape
     if n == 0:
         return [Estimate(np.nan, np.nan, np.nan)] * m
-    replicates = weighted_means(resample_counts(options.generator(*stream), n,
-                                                options.resamples), values)
+    replicates = resampled_means(options.generator(*stream), values, options.resamples)
     point = np.nanmean(values, axis=0) if np.isfinite(values).any() else np.full(m, np.nan)
     lo, hi = percentile_interval(replicates, options.confidence)
     if n < 2:
@@ -159,8 +177,8 @@ def ri_estimate(
         return Estimate(point, np.nan, np.nan)
     rng = options.generator(*stream)
     b = options.resamples
-    m_rep = weighted_means(resample_counts(rng, method.size, b), method[:, None])[:, 0]
-    r_rep = weighted_means(resample_counts(rng, baseline.size, b), baseline[:, None])[:, 0]
+    m_rep = resampled_means(rng, method[:, None], b)[:, 0]
+    r_rep = resampled_means(rng, baseline[:, None], b)[:, 0]
     lo, hi = percentile_interval(relative_improvement(m_rep, r_rep, higher_is_better),
                                  options.confidence)
     return Estimate(point, float(lo), float(hi))

@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "protocols",
     "zero_cost",
     "latency",
+    "upgrade",
 )
 """Modules of :mod:`nasbench.commands`, in the order their commands appear in ``--help``."""
 

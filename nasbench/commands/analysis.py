@@ -72,7 +72,7 @@ def add_report_arguments(p: argparse.ArgumentParser) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     from nasbench.results.leaderboard import LeaderboardOptions
     from nasbench.results.report import ReportOptions, write_report
-    from nasbench.results.schema import load_results
+    from nasbench.results.schema import REPORT_TRIAL_COLUMNS, load_results
     from nasbench.results.significance import POST_HOCS
 
     if args.post_hoc not in POST_HOCS:
@@ -83,7 +83,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.out is None and len(args.dirs) > 1:
         raise UserError("several results directories make one report: name where it goes "
                         "with --out DIR.")
-    results = [load_results(d) for d in args.dirs]
+    results = [load_results(d, trial_columns=REPORT_TRIAL_COLUMNS) for d in args.dirs]
     out = Path(args.out) if args.out else Path(args.dirs[0]) / "report"
     options = ReportOptions(LeaderboardOptions(_bootstrap(args), args.post_hoc, args.alpha,
                                                args.order),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from nasbench import numerics
 from nasbench.errors import UserError
@@ -21,10 +20,9 @@ from nasbench.run.executors import run_in_process, run_on_dask, scheduler_addres
 from nasbench.run.loop import RunJob
 from nasbench.run.plan import StudyOutcome, expected_trials, prepare_directory, run_specs
 from nasbench.run.progress import Progress
-from nasbench.run.records import TrialRecord
-from nasbench.run.tables import consolidate, read_run
+from nasbench.run.tables import RunState, TableSink, scan_log
 from nasbench.run.writer import Writer
-from nasbench.store import Layout, exclusive, load_checkpoint
+from nasbench.store import RESULTS_FORMAT, Layout, exclusive, load_checkpoint
 
 
 def run_study(
@@ -63,17 +61,30 @@ def run_study(
 def _drive(study: Study, plugins: Plugins, directory: Path, workers: int,
            scheduler: str | None, threads: int | None, progress: bool) -> StudyOutcome:
     layout = Layout(directory)
+    refuse_legacy(layout)
+    specs = run_specs(study)
+    sink = TableSink(study, study.make_space(plugins), directory, specs)
+    by_id = {spec.run_id: spec for spec in specs}
+
+    def earlier(run_id: str, state: RunState) -> None:
+        if run_id in by_id:
+            sink.add(run_id, *state.ordered(), state.summary)  # type: ignore[arg-type]
+
+    open_runs = scan_log(layout, repair=True, on_done=earlier)
     jobs: list[RunJob] = []
-    for spec in run_specs(study):
-        records, finals, summary = read_run(layout, spec.run_id, repair=True)
-        if summary is not None:
+    for spec in specs:
+        if spec.run_id in sink.done:
             continue
+        state = open_runs.get(spec.run_id)
+        records, finals = state.ordered() if state is not None else ([], [])
         checkpoint = load_checkpoint(layout.checkpoint(spec.run_id), spec.run_id) \
             if records else None
         jobs.append(RunJob(spec, tuple(records), tuple(finals), checkpoint))
+    del open_runs
     bar = Progress({j.spec.run_id: expected_trials(study, j.spec) for j in jobs}, progress,
                    study.name)
-    writer = Writer(directory, on_trials=bar.trials, on_done=bar.run_done)
+    writer = Writer(directory, on_trials=bar.trials, on_done=bar.run_done,
+                    on_finished=sink.add)
     for job in jobs:
         writer.start(job.spec, list(job.records), list(job.finals))
     address = scheduler_address(scheduler, study)
@@ -88,31 +99,40 @@ def _drive(study: Study, plugins: Plugins, directory: Path, workers: int,
     finally:
         writer.close()
         bar.close()
-    return finish(study, directory, plugins, writer.finished())
+        if not sink.complete:
+            sink.abort()
+    if not sink.complete:
+        pending = sink.pending
+        return StudyOutcome(directory, False, len(specs) - len(pending), len(specs), pending,
+                            sink.failed)
+    sink.close()
+    return StudyOutcome(directory, True, len(specs), len(specs), [], sink.failed)
 
 
-def finish(
-    study: Study,
-    directory: Path,
-    plugins: Plugins | None = None,
-    ran: dict[str, tuple[dict[str, Any], list[TrialRecord]]] | None = None,
-) -> StudyOutcome:
-    """Consolidate the tables if every run is done; report what is pending otherwise."""
-    ran = ran or {}
+def refuse_legacy(layout: Layout) -> None:
+    """Refuse a directory of results format 1 (a log per run), naming the conversion."""
+    if layout.legacy_logs():
+        raise UserError(
+            f"{layout.root} was written by an earlier nasbench in results format 1 (a log per "
+            f"run under runs/); this version reads format {RESULTS_FORMAT} (one study.log). "
+            f"Convert it with 'nasbench upgrade {layout.root}', then run again."
+        )
+
+
+def finish(study: Study, directory: Path, plugins: Plugins | None = None) -> StudyOutcome:
+    """Write the tables if every run is done; report what is pending otherwise."""
     layout = Layout(directory)
+    refuse_legacy(layout)
     specs = run_specs(study)
-    summaries = []
-    pending = []
-    for spec in specs:
-        summary = ran[spec.run_id][0] if spec.run_id in ran else read_run(layout, spec.run_id)[2]
-        if summary is not None:
-            summaries.append(summary)
-        else:
-            pending.append(spec.run_id)
-    failed = [s["run_id"] for s in summaries if s.get("status") == "failed"]
-    complete = not pending
-    if complete:
-        space = study.make_space(plugins if plugins is not None else load_plugins())
-        logs = {run_id: records for run_id, (_, records) in ran.items()}
-        consolidate(study, space, directory, specs, summaries, logs)
-    return StudyOutcome(directory, complete, len(summaries), len(specs), pending, failed)
+    space = study.make_space(plugins if plugins is not None else load_plugins())
+    sink = TableSink(study, space, directory, specs)
+    by_id = {spec.run_id for spec in specs}
+    scan_log(layout, on_done=lambda rid, st: sink.add(rid, *st.ordered(), st.summary)
+             if rid in by_id else None)
+    if not sink.complete:
+        sink.abort()
+        pending = sink.pending
+        return StudyOutcome(directory, False, len(specs) - len(pending), len(specs), pending,
+                            sink.failed)
+    sink.close()
+    return StudyOutcome(directory, True, len(specs), len(specs), [], sink.failed)

@@ -2,10 +2,11 @@
 of single-threaded worker processes, or an existing scheduler).
 
 Every run is a unit of work. Tabular runs take milliseconds, and a Dask task costs about
-2 ms of wall time, so runs travel in chunks: a study's pending runs are dealt round-robin into
-a few tasks per worker. A worker streams what its runs produce (trial records, final
-evaluations, checkpoints, summaries) back to the driver through a ``distributed.Queue``, in
-batches at least every ``FLUSH_SECONDS``; the driver alone writes them down
+2 ms of wall time, so runs travel in chunks of neighbouring runs (a few per worker, at most
+``MAX_CHUNK_RUNS`` runs each), a few in flight at a time, in the study's order. A worker
+streams what its runs produce (trial records, final evaluations, checkpoints, summaries)
+back to the driver through a ``distributed.Queue``, in batches at least every
+``FLUSH_SECONDS``; the driver alone writes them down
 (:class:`~nasbench.run.writer.Writer`), so workers need no shared filesystem.
 
 When a worker dies, Dask runs its task again on another worker; the task starts each of its
@@ -133,9 +134,21 @@ def dask_client(workers: int, address: str | None, threads: int,
         yield client
 
 
+QUEUE_BATCHES = 64
+"""Batches of records the scheduler holds for the driver; a worker that finds the queue full
+waits, so a driver slower than its workers never accumulates a backlog in memory."""
+
+MAX_CHUNK_RUNS = 64
+"""Most runs in one chunk: a large study is cut into many chunks of neighbouring runs,
+submitted a few at a time in the study's order, so that runs finish close to that order and
+the driver's tables (written in run order) wait for few runs (memory stays bounded)."""
+
+
 def _chunks(jobs: Sequence[RunJob], n: int) -> list[list[RunJob]]:
-    n = max(1, min(n, len(jobs)))
-    return [list(jobs[i::n]) for i in range(n)]
+    """Neighbouring runs together: at least ``n`` chunks, none of over MAX_CHUNK_RUNS runs."""
+    n = max(1, min(len(jobs), max(n, -(-len(jobs) // MAX_CHUNK_RUNS))))
+    size = -(-len(jobs) // n)
+    return [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
 
 
 def run_on_dask(study: Study, plugins: Plugins, jobs: Sequence[RunJob], writer: Writer, *,
@@ -160,18 +173,26 @@ def run_on_dask(study: Study, plugins: Plugins, jobs: Sequence[RunJob], writer: 
                     "resource GPU. Start GPU workers with 'dask worker ADDRESS --nthreads 1 "
                     "--resources GPU=1' (docs/scaling.md)."
                 )
-        channel = Queue(f"nasbench-{uuid.uuid4().hex}", client=client)
+        channel = Queue(f"nasbench-{uuid.uuid4().hex}", client=client, maxsize=QUEUE_BATCHES)
         extra = extra_plugins(plugins)
-        futures = [
-            client.submit(_run_chunk, study, extra, chunk, channel.name, threads,
-                          key=f"nasbench-runs-{uuid.uuid4().hex}", pure=False,
-                          resources=resources)
-            for chunk in _chunks(jobs, n_workers * TASKS_PER_WORKER)
-        ]
+        study_ref = client.scatter(study, broadcast=True)  # sent once, not with every chunk
+        waiting = _chunks(jobs, n_workers * TASKS_PER_WORKER)
+        waiting.reverse()
+        in_flight = n_workers * TASKS_PER_WORKER
+        futures: list[Any] = []
         try:
             while True:
+                running = [f for f in futures if not f.done()]
+                failed = any(f.status == "error" for f in futures if f.done())
+                while waiting and len(running) < in_flight and not failed:
+                    fut = client.submit(_run_chunk, study_ref, extra, waiting.pop(),
+                                        channel.name, threads,
+                                        key=f"nasbench-runs-{uuid.uuid4().hex}", pure=False,
+                                        resources=resources)
+                    futures.append(fut)
+                    running.append(fut)
                 _drain(channel, writer, wait=0.02)
-                if all(f.done() for f in futures):
+                if not running and (not waiting or failed):
                     break
             _drain(channel, writer, wait=0)
         finally:

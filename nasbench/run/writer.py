@@ -1,7 +1,7 @@
 """The driver's writer: the only code that writes a results directory while a study runs.
 
 Runs (in this process or on Dask workers) hand over trial records, final evaluations,
-checkpoints and summaries; the writer appends them to the run logs durably, as they arrive.
+checkpoints and summaries; the writer appends them to the study log durably, as they arrive.
 A run executed twice (its worker died and Dask ran it again) hands over its records again:
 the writer keeps the first copy of each trial (by trial index) and of each final repeat, so
 nothing is duplicated.
@@ -16,50 +16,55 @@ from typing import Any
 
 from nasbench.run.plan import RunSpec
 from nasbench.run.records import FinalRecord, TrialRecord
-from nasbench.store import FLUSH_SECONDS, Layout, RunLog, save_checkpoint, warn, write_atomic
+from nasbench.store import FLUSH_SECONDS, Layout, StudyLog, save_checkpoint, warn, write_atomic
 
 
 class _Run:
-    __slots__ = ("done", "finals", "log", "n_trials", "records", "summary")
+    __slots__ = ("done", "finals", "n_trials", "records")
 
-    def __init__(self, log: RunLog, n_trials: int, finals: set[int],
+    def __init__(self, n_trials: int, finals: list[FinalRecord],
                  records: list[TrialRecord]) -> None:
-        self.log = log
         self.n_trials = n_trials
         self.finals = finals
         self.done = False
-        self.summary: dict[str, Any] | None = None
         self.records = records
 
 
 class Writer:
-    """Appends what runs hand over to their logs; one per study, in the driver.
+    """Appends what runs hand over to the study log; one per study, in the driver.
+
+    A run's records are held only while it runs: once its summary arrives they go to
+    ``on_finished`` (the table sink) and are forgotten, so memory follows the runs in
+    flight, not the size of the study.
 
     Args:
         directory: the results directory.
         on_trials: told how many trial records of a run arrived (for the progress bar).
         on_done: told when a run's summary arrived.
+        on_finished: given each finished run's id, trials, finals and summary.
     """
 
     def __init__(self, directory: Path,
                  on_trials: Callable[[str, int], None] | None = None,
-                 on_done: Callable[[str], None] | None = None) -> None:
+                 on_done: Callable[[str], None] | None = None,
+                 on_finished: Callable[[str, list[TrialRecord], list[FinalRecord],
+                                        dict[str, Any]], None] | None = None) -> None:
         self.layout = Layout(directory)
+        self.log = StudyLog(self.layout.study_log)
         self._runs: dict[str, _Run] = {}
-        self._dirty: set[str] = set()
+        self._dirty = False
         self._on_trials = on_trials
         self._on_done = on_done
+        self._on_finished = on_finished
         self._last_flush = time.perf_counter()
 
     def start(self, spec: RunSpec, records: list[TrialRecord], finals: list[FinalRecord]) -> None:
         """Expect records of run ``spec``, which already logged ``records`` and ``finals``."""
-        log = RunLog(self.layout.log(spec.run_id))
-        self._runs[spec.run_id] = _Run(log, len(records), {f.repeat for f in finals},
-                                       list(records))
+        self._runs[spec.run_id] = _Run(len(records), list(finals), list(records))
 
     def record(self, run_id: str, record: TrialRecord | FinalRecord) -> None:
-        run = self._runs[run_id]
-        if run.done:
+        run = self._runs.get(run_id)
+        if run is None or run.done:
             return
         if isinstance(record, TrialRecord):
             if record.trial < run.n_trials:
@@ -69,33 +74,27 @@ class Writer:
                      "dropped (the run is re-executed from its log)")
                 return
             run.n_trials += 1
-            run.log.append(record.to_log())
             run.records.append(record)
-            if self._on_trials is not None:
-                self._on_trials(run_id, 1)
         else:
-            if record.repeat in run.finals:
+            if any(f.repeat == record.repeat for f in run.finals):
                 return
-            run.finals.add(record.repeat)
-            final_log = RunLog(self.layout.final_log(run_id))
-            final_log.append(record.to_log())
-            final_log.flush()
-            final_log.close()
-            if self._on_trials is not None:
-                self._on_trials(run_id, 1)
-        self._dirty.add(run_id)
+            run.finals.append(record)
+        self.log.append(run_id, record.to_log())
+        if self._on_trials is not None:
+            self._on_trials(run_id, 1)
+        self._dirty = True
 
     def checkpoint(self, run_id: str, n_trials: int, data: bytes) -> None:
-        run = self._runs[run_id]
-        if run.done or n_trials > run.n_trials:
+        run = self._runs.get(run_id)
+        if run is None or run.done or n_trials > run.n_trials:
             return
         self.flush()  # the trials a checkpoint covers are on disk before it
         save_checkpoint(self.layout.checkpoint(run_id), data)
 
     def flush(self) -> None:
-        for run_id in self._dirty:
-            self._runs[run_id].log.flush()
-        self._dirty.clear()
+        if self._dirty:
+            self.log.flush()
+            self._dirty = False
         self._last_flush = time.perf_counter()
 
     def maybe_flush(self) -> None:
@@ -103,31 +102,27 @@ class Writer:
             self.flush()
 
     def done(self, run_id: str, summary: dict[str, Any]) -> None:
-        run = self._runs[run_id]
-        if run.done:
+        run = self._runs.get(run_id)
+        if run is None or run.done:
             return
-        self.flush()
         if summary.get("status") == "failed":
             summary = {**summary, "n_trials": run.n_trials}
             trace = summary.get("traceback", "")
             write_atomic(self.layout.error(run_id), f"{summary.get('reason')}\n\n{trace}".encode())
-        run.log.finish(summary)
-        run.log.close()
+        self.log.append(run_id, ("done", summary))
+        self._dirty = True
+        self.flush()
         run.done = True
-        run.summary = summary
         self.layout.checkpoint(run_id).unlink(missing_ok=True)
+        records, finals = run.records, sorted(run.finals, key=lambda f: f.repeat)
+        run.records, run.finals = [], []
+        if self._on_finished is not None:
+            self._on_finished(run_id, records, finals, summary)
         if self._on_done is not None:
             self._on_done(run_id)
 
-    def finished(self) -> dict[str, tuple[dict[str, Any], list[TrialRecord]]]:
-        """The runs finished through this writer: their summaries and trial records."""
-        return {run_id: (r.summary, r.records) for run_id, r in self._runs.items()
-                if r.done and r.summary is not None}
-
     def close(self) -> None:
-        self.flush()
-        for run in self._runs.values():
-            run.log.close()
+        self.log.close()
 
     def handle(self, message: tuple) -> None:
         """Apply one message from a worker (see :mod:`nasbench.run.executors`)."""

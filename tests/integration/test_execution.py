@@ -21,7 +21,7 @@ import pytest
 from nasbench.protocol import load_study
 from nasbench.registry import load_plugins, make_plugin_manager
 from nasbench.run import run_study
-from nasbench.store import Layout, RunLog
+from nasbench.store import Layout, StudyLog
 from tests.conftest import ROOT
 from tests.integration.dask_plugins import ExecutionPlugins
 
@@ -147,8 +147,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 
 
 def _logged(out: Path) -> int:
-    runs = Layout(out).runs
-    return sum(len(RunLog(p).read()[0]) for p in runs.glob("*.log")) if runs.exists() else 0
+    return sum(rec[0] != "done" for _, rec in StudyLog(Layout(out).study_log).scan())
 
 
 # -- the tests ------------------------------------------------------------------------------------

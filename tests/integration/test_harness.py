@@ -20,7 +20,7 @@ from nasbench.hookspecs import hookimpl
 from nasbench.protocol import load_study
 from nasbench.registry import load_plugins, make_plugin_manager
 from nasbench.run import driver, loop, run_study
-from nasbench.store import Layout, RunLog
+from nasbench.store import Layout, StudyLog
 from tests.conftest import ROOT
 
 WALL = ["wall_time"]
@@ -144,7 +144,7 @@ class _SlowTabular(TabularEvaluator):
         self.directory = context.cache_dir.parent
 
     def evaluate(self, space, trial, *, seed, fidelity=None):
-        records, _ = RunLog(Layout(self.directory).log("random_search-0")).read()
+        records, _ = StudyLog(Layout(self.directory).study_log).read_run("random_search-0")
         self.seen.append(len(records))
         time.sleep(0.25)
         return super().evaluate(space, trial, seed=seed, fidelity=fidelity)
@@ -260,7 +260,7 @@ def test_sigkill_and_resume_end_with_the_uninterrupted_results(tmp_path: Path) -
     state = layout.checkpoint("random_search-7")
 
     def logged() -> int:
-        return len(RunLog(layout.log("random_search-7")).read()[0])
+        return len(StudyLog(layout.study_log).read_run("random_search-7")[0])
 
     proc = subprocess.Popen([*cmd, "--out", str(out)], env=env)
     _wait_for(lambda: state.exists() and logged() >= 2000, proc, "a checkpoint")
@@ -272,7 +272,7 @@ def test_sigkill_and_resume_end_with_the_uninterrupted_results(tmp_path: Path) -
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert not layout.runs_table.exists(), "the study finished before the kill"
-    records, summary = RunLog(layout.log("random_search-7")).read()
+    records, summary = StudyLog(layout.study_log).read_run("random_search-7")
     assert records and summary is None
     subprocess.run([*cmd, "--out", str(out), "--resume"], check=True, env=env)
     for whole, killed in zip(_tables(tmp_path / "whole"), _tables(out), strict=True):

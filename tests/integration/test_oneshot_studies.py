@@ -17,7 +17,7 @@ from nasbench.errors import ConfigError
 from nasbench.protocol import load_study
 from nasbench.registry import load_plugins
 from nasbench.run import run_study
-from nasbench.store import Layout, RunLog
+from nasbench.store import Layout, StudyLog
 from tests.conftest import ROOT
 
 MEASURED = ["wall_time", "strategy_cost", "cum_cost"]
@@ -163,16 +163,16 @@ checkpoint_seconds = 0.01
     cmd = [sys.executable, "-m", "nasbench.cli", "run", str(study), "--quiet"]
     out = tmp_path / "killed"
     state = Layout(out).checkpoint("darts-3")
-    log = Layout(out).log("darts-3")
+    log = StudyLog(Layout(out).study_log)
     proc = subprocess.Popen([*cmd, "--out", str(out)], env=env)
     try:
-        while not (state.exists() and len(RunLog(log).read()[0]) >= 6):
+        while not (state.exists() and len(log.read_run("darts-3")[0]) >= 6):
             assert proc.poll() is None, "the run ended before it checkpointed 6 trials"
             time.sleep(0.005)
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait()
-    records, summary = RunLog(log).read()
+    records, summary = log.read_run("darts-3")
     assert state.exists() and summary is None and 6 <= len(records) < 16
     run_study(load_study(study, plugins), plugins, out, resume=True, progress=False)
     for whole, killed in zip(_tables(tmp_path / "whole"), _tables(out), strict=True):

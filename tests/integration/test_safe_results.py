@@ -18,7 +18,7 @@ from nasbench.errors import ResumeError
 from nasbench.protocol import load_study
 from nasbench.registry import load_plugins, make_plugin_manager
 from nasbench.run import loop, run_study
-from nasbench.store import Layout, RunLog
+from nasbench.store import Layout, StudyLog
 from tests.conftest import ROOT, run_cli
 from tests.integration.dask_plugins import ExecutionPlugins, InterruptingEvaluator
 
@@ -113,7 +113,7 @@ def test_planted_pickles_are_never_loaded_and_change_nothing(
         else:
             with state.open("wb") as fh:
                 np.savez(fh, __json__=np.array([Payload(marker)], dtype=object))
-    for log in layout.runs.glob("*.log"):
+    for log in [layout.study_log]:
         with log.open("ab") as fh:
             fh.write(len(payload).to_bytes(4, "little") + zlib.crc32(payload).to_bytes(
                 4, "little") + payload)
@@ -162,16 +162,15 @@ def test_a_corrupt_run_log_loses_nothing_that_was_intact(whole_and_cut, damage: 
                                                         capsys) -> None:
     path, whole, cut = whole_and_cut
     layout = Layout(cut)
-    log = next(p for p in layout.runs.glob("*-?.log")
-               if RunLog(p).read()[0] and RunLog(p).read()[1] is None)  # an unfinished run
-    before = RunLog(log).read()[0]
+    log = layout.study_log
+    before = [rec for _, rec in StudyLog(log).scan()]
     data = bytearray(log.read_bytes())
     if damage == "torn_tail":
         data = data[:-7]
     else:
         data[len(data) // 2] ^= 0xFF
     log.write_bytes(bytes(data))
-    kept = RunLog(log).read()[0]
+    kept = [rec for _, rec in StudyLog(log).scan()]
     err = capsys.readouterr().err
     assert f"{log}: checksum error" in err
     assert len(kept) == len(before) - 1  # exactly the damaged record
@@ -191,7 +190,7 @@ def test_a_strategy_that_raises_ends_its_run_failed_and_the_study_goes_on(
     assert (runs.loc[["aging_evolution-0", "aging_evolution-1"], "status"] == "ok").all()
     trace = Layout(tmp_path / "s").error("broken_search-0").read_text()
     assert "Traceback" in trace and "broken on purpose" in trace
-    summary = RunLog(Layout(tmp_path / "s").log("broken_search-0")).read()[1]
+    summary = StudyLog(Layout(tmp_path / "s").study_log).read_run("broken_search-0")[1]
     assert "broken on purpose" in summary["traceback"]
 
 

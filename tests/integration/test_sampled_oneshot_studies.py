@@ -17,7 +17,7 @@ import pytest
 from nasbench.protocol import load_study
 from nasbench.registry import load_plugins
 from nasbench.run import run_study
-from nasbench.store import Layout, RunLog
+from nasbench.store import Layout, StudyLog
 from tests.conftest import ROOT
 
 STUDY = """
@@ -68,17 +68,17 @@ def _tables(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _kill_inside(cmd: list[str], out: Path, run_id: str, records: int) -> None:
     """Start ``cmd`` and SIGKILL it once run ``run_id`` has a checkpoint on disk and at least
     ``records`` trials in its log."""
-    state, log = Layout(out).checkpoint(run_id), Layout(out).log(run_id)
+    state, log = Layout(out).checkpoint(run_id), StudyLog(Layout(out).study_log)
     proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         while proc.poll() is None:
-            if state.exists() and log.exists() and len(RunLog(log).read()[0]) >= records:
+            if state.exists() and log.path.exists() and len(log.read_run(run_id)[0]) >= records:
                 break
             time.sleep(0.05)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    found, summary = RunLog(log).read()
+    found, summary = log.read_run(run_id)
     assert state.exists() and summary is None and records <= len(found) < 16, (
         f"{run_id} was not killed mid-run ({len(found)} records, summary {summary})")
 

@@ -18,7 +18,7 @@ from nasbench.api import EvaluatorContext, Trial
 from nasbench.protocol import load_study
 from nasbench.run import run_study
 from nasbench.run.records import FinalRecord
-from nasbench.store import Layout, RunLog
+from nasbench.store import Layout, StudyLog
 from tests.conftest import ROOT, run_cli
 
 STUDY = """
@@ -116,24 +116,28 @@ def test_a_study_killed_during_final_training_resumes_without_redoing_it(
     cmd = [sys.executable, "-m", "nasbench.cli", "run", str(study), "--out", str(out),
            "--quiet"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    first_log = Layout(out).final_log("random_search-0")
+    log = StudyLog(Layout(out).study_log)
+
+    def first_log() -> list[tuple]:  # the final evaluations of the first run
+        return [r for r in log.read_run("random_search-0")[0] if r[0] == "final"]
+
     proc = subprocess.Popen(cmd, env=env)
     try:
         deadline = time.monotonic() + 300
-        while not RunLog(first_log).read()[0]:
+        while not first_log():
             assert proc.poll() is None, "the study ended before its first final training"
             assert time.monotonic() < deadline
             time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait()
-    before = RunLog(first_log).read()[0]
+    before = first_log()
     assert len(before) == 1, "the kill came after the run's second final training"
     assert not (out / "runs.parquet").exists()
 
     outcome = run_study(load_study(study, plugins), plugins, out, resume=True, progress=False)
     assert outcome.complete
-    after = RunLog(first_log).read()[0]
+    after = first_log()
     # the training finished before the kill is kept as it was (its wall time included),
     # and only the missing repeat was trained
     assert after[0] == before[0]

@@ -1,0 +1,136 @@
+"""Results at leaderboard scale: a tabular study of 1M (or 10M) trials end to end.
+
+Run:  python tests/bench/bench_scale.py [--trials 1000000 10000000] [--workers 2]
+      [--out DIR] [--keep]
+
+Each size runs ``examples/nb201_tabular.toml`` (random search and aging evolution on the
+NAS-Bench-201 table shipped with nasbench, 100 evaluations per run) with
+``--set study.seeds=N``, N = trials / 200 (two strategies x 100 evaluations: 5,000 seeds for
+1M trials, 50,000 for 10M), through the ``nasbench run`` command with ``--workers``. Then
+``nasbench report --no-figures`` and ``nasbench leaderboard --site`` on the results. Printed per
+size: wall time; peak RSS of the driver, of the largest worker, and of the report and
+leaderboard processes; files and bytes in the results directory.
+
+Peak RSS is sampled from the process tree every 50 ms (psutil, else /proc), and the driver's
+own peak is also read from the kernel (``resource.getrusage`` of the finished child), so a
+short spike between samples still shows in the driver's figure.
+
+Figures of the previous layout (issue 17, 2026-12-05, ``--workers 2``): 500 seeds (106k
+trials) 4.2 s, 343 MB peak; 5,000 seeds (1.06M trials) 21.8 s, 1.44 GB peak, 15,000 files
+(210 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "nb201_tabular.toml"
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        import psutil
+
+        return [c.pid for c in psutil.Process(pid).children(recursive=True)]
+    except ImportError:
+        out = []
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                out += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+        return out + [g for c in out for g in _children(c)]
+    except Exception:
+        return []
+
+
+def run_measured(cmd: list[str], root: Path = ROOT) -> tuple[float, int, int]:
+    """Run ``cmd`` (nasbench imported from ``root``): its wall time, its own peak RSS and the
+    largest peak of its descendants."""
+    peaks: dict[int, int] = {}
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env={**os.environ,
+                                                                 "PYTHONPATH": str(root)})
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            for pid in [proc.pid, *_children(proc.pid)]:
+                peaks[pid] = max(peaks.get(pid, 0), _rss(pid))
+            stop.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    code = proc.wait()
+    wall = time.perf_counter() - t
+    stop.set()
+    sampler.join()
+    if code:
+        raise SystemExit(f"{' '.join(cmd)} failed with {code}")
+    kernel = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    own = max(peaks.get(proc.pid, 0), kernel if kernel > before * 1024 else 0)
+    workers = max((v for k, v in peaks.items() if k != proc.pid), default=0)
+    return wall, own, workers
+
+
+def directory_size(path: Path) -> tuple[int, int]:
+    files = [p for p in path.rglob("*") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--trials", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--keep", action="store_true", help="keep the results directories")
+    args = ap.parse_args()
+    base = args.out or Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    nasbench = [sys.executable, "-m", "nasbench.cli"]
+    mb = 1 / 2**20
+    print(f"{'trials':>11} {'seeds':>6} {'run s':>7} {'driver MB':>9} {'worker MB':>9} "
+          f"{'files':>5} {'MB':>7} {'report s':>8} {'rep MB':>7} {'board s':>7} {'brd MB':>7}")
+    for trials in args.trials:
+        seeds = max(1, trials // 200)
+        out = base / f"t{trials}"
+        shutil.rmtree(out, ignore_errors=True)
+        run = run_measured([*nasbench, "run", str(EXAMPLE), "--set", f"study.seeds={seeds}",
+                            "--workers", str(args.workers), "--out", str(out), "--quiet"])
+        files, size = directory_size(out)
+        report = run_measured([*nasbench, "report", str(out), "--no-figures", "--no-print",
+                               "--quiet", "--out", str(base / f"report{trials}")])
+        board = run_measured([*nasbench, "leaderboard", str(out), "--no-figures", "--site",
+                              str(base / f"site{trials}")])
+        print(f"{trials:>11,} {seeds:>6} {run[0]:>7.1f} {run[1] * mb:>9.0f} {run[2] * mb:>9.0f} "
+              f"{files:>5} {size * mb:>7.1f} {report[0]:>8.1f} {max(report[1:]) * mb:>7.0f} "
+              f"{board[0]:>7.1f} {max(board[1:]) * mb:>7.0f}", flush=True)
+        if not args.keep:
+            shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(base / f"report{trials}", ignore_errors=True)
+            shutil.rmtree(base / f"site{trials}", ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
