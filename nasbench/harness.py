@@ -54,6 +54,7 @@ from nasbench.api import (
 from nasbench.errors import ResumeError, UserError
 from nasbench.final import FINAL_COLUMNS, final_columns, final_summary, read_final_log
 from nasbench.protocol import BASELINE_LABEL, Study
+from nasbench.provenance import environment_record
 from nasbench.registry import Plugins, load_plugins
 from nasbench.store import (
     FLUSH_SECONDS,
@@ -547,7 +548,7 @@ class StudyOutcome:
 
 
 def prepare_directory(study: Study, plugins: Plugins, directory: Path, *, resume: bool,
-                      command: str | None = None) -> None:
+                      command: str | None = None, workers: int = 1) -> None:
     """Create the results directory and its manifest, or check it matches on resume."""
     manifest_path = directory / "manifest.json"
     if manifest_path.exists():
@@ -577,10 +578,11 @@ def prepare_directory(study: Study, plugins: Plugins, directory: Path, *, resume
     (directory / "runs").mkdir(exist_ok=True)
     if study.source is not None and study.source.exists():
         shutil.copyfile(study.source, directory / "study.toml")
-    write_json(manifest_path, build_manifest(study, plugins, command), sync=True)
+    write_json(manifest_path, build_manifest(study, plugins, command, workers), sync=True)
 
 
-def build_manifest(study: Study, plugins: Plugins, command: str | None) -> dict[str, Any]:
+def build_manifest(study: Study, plugins: Plugins, command: str | None,
+                   workers: int = 1) -> dict[str, Any]:
     specs = run_specs(study)
     seeds: dict[str, Any] = {"root": study.root_seed, "repetitions": list(study.seeds),
                              "baseline": list(study.baseline_seeds), "streams": {}}
@@ -613,6 +615,7 @@ def build_manifest(study: Study, plugins: Plugins, command: str | None) -> dict[
         "versions": env.versions(plugins.distributions()),
         "git": env.git_revision(),
         "machine": env.machine(),
+        "environment": environment_record(study.data_dir, workers=workers),
     }
 
 
@@ -690,7 +693,7 @@ def run_study(
     command: str | None = None,
 ) -> StudyOutcome:
     """Run (or resume) every run of ``study`` into ``directory`` and consolidate the tables."""
-    prepare_directory(study, plugins, directory, resume=resume, command=command)
+    prepare_directory(study, plugins, directory, resume=resume, command=command, workers=workers)
     specs = run_specs(study)
     todo = [s for s in specs if _done(directory, s.run_id) is None]
     bar = _Progress(sum(_expected_trials(study, s) for s in todo), progress, study.name)

@@ -23,6 +23,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "expressions",
     "protocols",
     "zero_cost",
+    "sweep",
+    "verify",
 )
 """Modules of :mod:`nasbench.commands`, in the order their commands appear in ``--help``."""
 
