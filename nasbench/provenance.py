@@ -11,19 +11,27 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata as md
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 
 def installed_packages() -> dict[str, str]:
     """Every installed distribution, name (normalised) -> version, sorted by name."""
+    return dict(_installed())
+
+
+@lru_cache(maxsize=1)
+def _installed() -> tuple[tuple[str, str], ...]:
+    # Read once per process: scanning every distribution's metadata takes ~0.4 s, and a
+    # process (a sweep, a verification) writes many manifests.
     found: dict[str, str] = {}
     for dist in md.distributions():
         name = dist.metadata["Name"] if dist.metadata else None
         if not name:
             continue
         found.setdefault(name.lower().replace("_", "-"), dist.version)
-    return dict(sorted(found.items()))
+    return tuple(sorted(found.items()))
 
 
 def _digest(value: Any) -> str:
