@@ -173,19 +173,23 @@ def axis_verdict(points: Sequence[SweepPointResults], view: MetricView, axis: st
         fixed = ", ".join(f"{_short(k)} = {v}" for k, v in json.loads(rest).items())
         where = f" (with {fixed})" if fixed else ""
         winners = {p.name: view.labels[int(np.argmin(view.ranks[p.name]))] for p in members}
+        value = {p.name: _fmt_value(json.dumps(p.values.get(axis), sort_keys=True))
+                 for p in members}
         counts: dict[str, int] = {}
         for w in winners.values():
             counts[w] = counts.get(w, 0) + 1
         usual = max(counts, key=lambda w: counts[w])
-        changed = [p for p in members if winners[p.name] != usual]
-        value = {p.name: _fmt_value(json.dumps(p.values.get(axis), sort_keys=True))
-                 for p in members}
-        if changed:
-            text = (f"{usual} wins at most values of {_short(axis)}{where}; the winner changes "
-                    f"at {_short(axis)} " + ", ".join(f"{value[p.name]} ({winners[p.name]})"
-                                                      for p in changed))
+        axis_name = _short(axis)
+        if len(counts) == 1:
+            text = f"{usual} wins at every value of {axis_name}{where}"
+        elif counts[usual] * 2 > len(members):
+            odd = [p for p in members if winners[p.name] != usual]
+            text = (f"{usual} wins at most values of {axis_name}{where}; the winner changes at "
+                    f"{axis_name} " + ", ".join(f"{value[p.name]} ({winners[p.name]})"
+                                               for p in odd))
         else:
-            text = f"{usual} wins at every value of {_short(axis)}{where}"
+            text = (f"the winner changes with {axis_name}{where}: " + ", ".join(
+                f"{winners[p.name]} at {value[p.name]}" for p in members))
         # the other strategies' ranks, between every pair of these points
         keep = [i for i, label in enumerate(view.labels) if label not in set(winners.values())]
         taus = []
