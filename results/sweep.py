@@ -54,9 +54,17 @@ def load_sweep_results(directory: Path) -> tuple[dict[str, Any], list[SweepPoint
     if not path.is_file():
         raise UserError(f"{directory} is not a sweep directory (no sweep.json).")
     record = json.loads(path.read_text())
-    points = [SweepPointResults(p["name"], dict(p["values"]),
-                                load_results(Path(directory) / p["directory"], trials=False))
-              for p in record["points"]]
+    points = []
+    for p in record["points"]:
+        try:
+            results = load_results(Path(directory) / p["directory"], trials=False)
+        except UserError:
+            raise UserError(
+                f"point {p['name']} of the sweep in {directory} is not complete. Finish the "
+                f"sweep with: nasbench sweep SWEEP.toml --resume --out {directory}"
+                + (f" (it was started as: {record['command']})" if record.get("command")
+                   else "")) from None
+        points.append(SweepPointResults(p["name"], dict(p["values"]), results))
     return record, points
 
 

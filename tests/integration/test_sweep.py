@@ -143,3 +143,16 @@ def test_report_shows_the_sweep_view(swept: Path, capsys) -> None:
         assert name in text
     assert "RI over random sampling" in text
     assert (swept / "report" / "sweep.html").is_file()
+
+
+def test_report_of_an_unfinished_sweep_says_how_to_finish_it(swept: Path, tmp_path,
+                                                               capsys) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(swept, copy)
+    (copy / "evaluations=12,sample_size=2" / "runs.parquet").unlink()
+    assert main(["report", str(copy), "--no-figures", "--resamples", "10"]) == 2
+    err = capsys.readouterr().err
+    assert "point evaluations=12,sample_size=2 of the sweep" in err
+    assert f"--resume --out {copy}" in err
