@@ -49,6 +49,7 @@ from nasbench.results.significance import RankComparison, compare, compare_ranks
 from nasbench.results.stats import BootstrapOptions
 
 from nasbench.errors import UserError
+from nasbench.verify import verify_command
 
 if TYPE_CHECKING:
     from nasbench.results.schema import Results
@@ -339,9 +340,10 @@ def index_document(problems: Sequence[ProblemScores], agg: Aggregate, options: S
                      fmt(p.optimum.best) if p.optimum else "–",
                      fmt(p.optimum.oracle) if p.optimum else "–",
                      f"`{best[0]}`" if best[0] else "–",
-                     fmt(p.score(best[0])) if best[0] else "–"])
+                     fmt(p.score(best[0])) if best[0] else "–",
+                     "–" if p.results.imported else f"`{verify_command(p.results.directory)}`"])
     doc.table(["problem", "search metric", "report metric", "seeds", "optimum", "oracle",
-               "best strategy", "its mean"], prow,
+               "best strategy", "its mean", "re-execute a sample"], prow,
               caption="Problems (optimum: best report value in the table; oracle: report "
               "value of the best architecture by the search metric)")
     if skipped:

@@ -25,6 +25,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "zero_cost",
     "latency",
     "upgrade",
+    "sweep",
+    "verify",
 )
 """Modules of :mod:`nasbench.commands`, in the order their commands appear in ``--help``."""
 

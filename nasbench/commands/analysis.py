@@ -83,12 +83,28 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.out is None and len(args.dirs) > 1:
         raise UserError("several results directories make one report: name where it goes "
                         "with --out DIR.")
+    if len(args.dirs) == 1 and (Path(args.dirs[0]) / "sweep.json").is_file():
+        return _report_sweep(args)
     results = [load_results(d, trial_columns=REPORT_TRIAL_COLUMNS) for d in args.dirs]
     out = Path(args.out) if args.out else Path(args.dirs[0]) / "report"
     options = ReportOptions(LeaderboardOptions(_bootstrap(args), args.post_hoc, args.alpha,
                                                args.order),
                             args.across, not args.no_figures)
     paths = write_report(results, out, options)
+    if not args.no_print:
+        print(paths["markdown"].read_text())
+    if not args.quiet:
+        for name, path in paths.items():
+            print(f"{name}: {path}", file=sys.stderr)
+    return 0
+
+
+def _report_sweep(args: argparse.Namespace) -> int:
+    """The sweep view of a ``nasbench sweep`` directory (see nasbench.results.sweep)."""
+    from nasbench.results.sweep import write_sweep_report
+
+    out = Path(args.out) if args.out else Path(args.dirs[0]) / "report"
+    paths = write_sweep_report(Path(args.dirs[0]), out, _bootstrap(args), not args.no_figures)
     if not args.no_print:
         print(paths["markdown"].read_text())
     if not args.quiet:

@@ -47,7 +47,10 @@ def run_study(
     """
     # Before anything imports torch: the kernel libraries read their settings when they load.
     numerics.ensure(study.numerics, numerics.study_trains(study, plugins))
-    prepare_directory(study, plugins, directory, resume=resume, command=command)
+    address = scheduler_address(study, scheduler)
+    executor = address or ("in-process" if workers <= 1 else "local-cluster")
+    prepare_directory(study, plugins, directory, resume=resume, command=command,
+                      executor=executor, workers=1 if address else workers)
     layout = Layout(directory)
     with exclusive(layout.lock) as mine:
         if not mine:

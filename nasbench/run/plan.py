@@ -12,6 +12,7 @@ from nasbench import manifest as env
 from nasbench import numerics, seeding
 from nasbench.errors import ResumeError
 from nasbench.protocol import BASELINE_LABEL, Study
+from nasbench.provenance import environment_record
 from nasbench.registry import Plugins
 from nasbench.store import Layout, read_json, write_json
 
@@ -59,7 +60,8 @@ class StudyOutcome:
 
 
 def prepare_directory(study: Study, plugins: Plugins, directory: Path, *, resume: bool,
-                      command: str | None = None) -> None:
+                      command: str | None = None, executor: str | None = None,
+                      workers: int = 1) -> None:
     """Create the results directory and its manifest, or check it matches on resume."""
     layout = Layout(directory)
     if layout.manifest.exists():
@@ -95,10 +97,12 @@ def prepare_directory(study: Study, plugins: Plugins, directory: Path, *, resume
     layout.runs.mkdir(exist_ok=True)
     if study.source is not None and study.source.exists():
         shutil.copyfile(study.source, layout.study_copy)
-    write_json(layout.manifest, build_manifest(study, plugins, command), sync=True)
+    write_json(layout.manifest, build_manifest(study, plugins, command, executor, workers),
+               sync=True)
 
 
-def build_manifest(study: Study, plugins: Plugins, command: str | None) -> dict[str, Any]:
+def build_manifest(study: Study, plugins: Plugins, command: str | None,
+                   executor: str | None = None, workers: int = 1) -> dict[str, Any]:
     specs = run_specs(study)
     seeds: dict[str, Any] = {"root": study.root_seed, "repetitions": list(study.seeds),
                              "baseline": list(study.baseline_seeds), "streams": {}}
@@ -133,4 +137,5 @@ def build_manifest(study: Study, plugins: Plugins, command: str | None) -> dict[
         "machine": env.machine(),
         "numerics": numerics.machine_record(study.numerics,
                                             trains=numerics.study_trains(study, plugins)),
+        "environment": environment_record(study.data_dir, executor=executor, workers=workers),
     }
