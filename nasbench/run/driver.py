@@ -47,7 +47,7 @@ def run_study(
     """
     # Before anything imports torch: the kernel libraries read their settings when they load.
     numerics.ensure(study.numerics, numerics.study_trains(study, plugins))
-    address = scheduler_address(study, scheduler)
+    address = scheduler_address(scheduler, study)
     executor = address or ("in-process" if workers <= 1 else "local-cluster")
     prepare_directory(study, plugins, directory, resume=resume, command=command,
                       executor=executor, workers=1 if address else workers)
