@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from nasbench.errors import UserError
+from nasbench.numerics import compare_trials, machine_record
 from nasbench.protocol import BASELINE_LABEL, config_hash, study_from_dict
 from nasbench.registry import Plugins
 
@@ -29,7 +30,10 @@ IGNORED_FIELDS = ("wall_time",)
 
 @dataclass(frozen=True)
 class RunVerdict:
-    """What became of one sampled run: ``identical``, ``differs`` or ``could not run``."""
+    """What became of one sampled run: ``identical``; ``drift`` (the same trials and decisions,
+    metrics that differ by floating point: see :func:`nasbench.numerics.compare_trials`);
+    ``differs`` (different logic: another trial sequence, another decision, or a changed
+    summary); or ``could not run``."""
 
     run_id: str
     status: str
@@ -149,8 +153,12 @@ def compare_run(run_id: str, old_trials: Any, new_trials: Any, old_run: Any, new
     for i, (x, y) in enumerate(zip(a, b, strict=False)):
         for c in cols:
             if not _equal(x[c], y[c]):
-                return RunVerdict(run_id, "differs", f"trial {x.get('trial', i)}, field {c}: "
-                                  f"recorded {x[c]!r}, re-executed {y[c]!r}")
+                first = (f"trial {x.get('trial', i)}, field {c}: recorded {x[c]!r}, "
+                         f"re-executed {y[c]!r}")
+                comparison = compare_trials(old_trials, new_trials)
+                if comparison.verdict == "drift":  # same decisions, other floating point
+                    return RunVerdict(run_id, "drift", f"{first}; {comparison.describe()}")
+                return RunVerdict(run_id, "differs", first)
     if len(a) != len(b):
         return RunVerdict(run_id, "differs", f"trial {min(len(a), len(b))}: recorded "
                           f"{len(a)} trials, re-executed {len(b)}")
@@ -245,8 +253,25 @@ def verify_directory(directory: Path, plugins: Plugins, *, runs: int | None = No
             report.verdicts.append(compare_run(
                 run_id, old_trials.get(run_id, empty), new_trials.get(run_id, empty),
                 old_runs.get(run_id), new_runs.get(run_id), ignore))
+    if any(v.status == "drift" for v in report.verdicts):
+        report.notes.append(_hardware_note(manifest.get("numerics") or {}))
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _hardware_note(recorded: Mapping[str, Any]) -> str:
+    """Both sides' hardware, for runs whose metrics drifted."""
+    here = machine_record(recorded.get("numerics", "native"))
+
+    def side(record: Mapping[str, Any]) -> str:
+        torch = record.get("torch") or {}
+        capability = torch.get("cpu_capability") if isinstance(torch, Mapping) else None
+        return (f"{record.get('cpu_model', 'CPU not recorded')}, numerics "
+                f"{record.get('numerics', 'native')}, torch kernels {capability or 'unknown'}")
+
+    return (f"metrics drifted: recorded on {side(recorded)}; re-executed on {side(here)}. "
+            "Studies run with [execution] numerics = \"portable\" give the same bits on any "
+            "x86-64 machine with AVX2.")
 
 
 def verify_command(directory: Path, manifest: Mapping[str, Any] | None = None,

@@ -47,7 +47,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         detail = f"  ({v.detail})" if v.detail else ""
         print(f"{v.run_id:<{width}}  {v.status}{detail}")
     counts = {s: sum(v.status == s for v in report.verdicts)
-              for s in ("identical", "differs", "could not run")}
+              for s in ("identical", "drift", "differs", "could not run")}
     print(f"{len(report.verdicts)} runs re-executed in {report.seconds:.1f} s: "
           + ", ".join(f"{n} {s}" for s, n in counts.items()), file=sys.stdout)
     return 0 if report.all_identical else 1

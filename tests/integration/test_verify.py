@@ -71,7 +71,8 @@ def test_untouched_directory_is_identical(study_dir: Path, capsys) -> None:
     status = {line.split()[0]: line.split(None, 1)[1] for line in out.splitlines()
               if line and line.split()[0] in runs}
     assert status == {run_id: "identical" for run_id in runs}
-    assert "12 runs re-executed" in out and "12 identical, 0 differs, 0 could not run" in out
+    assert "12 runs re-executed" in out
+    assert "12 identical, 0 drift, 0 differs, 0 could not run" in out
 
 
 def test_sample_is_a_pure_function_of_the_seed(study_dir: Path, capsys) -> None:
@@ -96,6 +97,22 @@ def test_edited_trials_name_the_first_differing_trial(copy: Path, capsys) -> Non
     assert "differs" in line and "trial 7, field search_metric" in line
     assert "ae-1 " in out and next(x for x in out.splitlines()
                                     if x.startswith("ae-1 ")).endswith("identical")
+
+
+def test_metrics_off_by_floating_point_with_the_same_decisions_are_drift(copy: Path,
+                                                                         capsys) -> None:
+    """The same trials and decisions with metrics a few ulps away (what another instruction
+    set gives) are told apart from different logic, with the size of the drift."""
+    trials = pd.read_parquet(copy / "trials.parquet")
+    mine = trials["run_id"] == "ae-2"
+    trials.loc[mine, "cifar10/test_200ep"] *= 1 + 1e-12
+    trials.to_parquet(copy / "trials.parquet")
+    code, out = _verify(capsys, str(copy), "--fraction", "1")
+    assert code == 1, "drift is not identical"
+    line = next(x for x in out.splitlines() if x.startswith("ae-2 "))
+    assert " drift " in line and "floating-point drift" in line and "cifar10/test_200ep" in line
+    assert "metrics drifted: recorded on" in out
+    assert "11 identical, 1 drift, 0 differs" in out
 
 
 def test_edited_config_is_re_executed_and_differs(copy: Path, capsys) -> None:
