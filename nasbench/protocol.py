@@ -464,7 +464,7 @@ def study_from_dict(
             {"name": s.name, "label": s.label, **params_to_dict(s.params)} for s in strategies
         ],
     }
-    if supernet is not None:
+    if supernet is not None and supernet.params is not None:
         resolved["supernet"] = {"dataset": supernet.dataset, **params_to_dict(supernet.params)}
     if final is not None:
         resolved["final"] = {
@@ -569,6 +569,13 @@ def _supernet(raw: Mapping[str, Any], plugins: Plugins, space: SearchSpace,
             raise ConfigError("supernet", "is set, and no strategy of the study trains a "
                               "supernet", "Remove [supernet], or add a one-shot strategy.")
         return None
+    ev_cls = plugins.evaluators.get(ev_t.get("name", ""))
+    if "supernet_access" in ev_cls.capabilities:
+        # The evaluator trains its supernets itself (the dqn evaluator: on its own experience).
+        if table:
+            raise ConfigError("supernet", f"evaluator '{ev_cls.name}' trains the supernets "
+                              "itself, with its own protocol", "Remove [supernet].")
+        return SupernetSpec(dataset, None)
     name = table.pop("dataset", dataset)
     if not isinstance(name, str):
         raise ConfigError("supernet.dataset", f"expected a dataset name, got {name!r}")
