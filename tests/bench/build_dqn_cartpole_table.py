@@ -11,7 +11,9 @@ metric, and per-seed columns ``<metric>#<seed>``.
     .venv/bin/python tests/bench/build_dqn_cartpole_table.py --seeds 3 \
         --out runs/dqn_table --tables nasbench/data/tables
 
-Evaluations run one after another in one process with one torch thread; ``--shard i/n`` runs
+Seed 0 runs over every architecture first, then the other seeds architecture by architecture
+in a fixed random order. Evaluations run one after another in one process with one torch
+thread; ``--shard i/n`` runs
 every n-th evaluation so that n processes (one per core) can share the work, and
 ``--tables`` only assembles what the shards wrote.
 """
@@ -56,7 +58,7 @@ def run(out: Path, seeds: int, shard: tuple[int, int]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     log = out / "runs.jsonl"
     done = {(r["arch"], r["seed"]) for r in _read(log)}
-    jobs = [(seed, space.to_string(arch)) for seed in range(seeds) for arch in _archs(space)]
+    jobs = _jobs(space, seeds)
     index, count = shard
     mine = [job for k, job in enumerate(jobs) if k % count == index and
             (job[1], job[0]) not in done]
@@ -72,6 +74,19 @@ def run(out: Path, seeds: int, shard: tuple[int, int]) -> None:
         print(f"[{k}/{len(mine)} {time.perf_counter() - start:.0f}s] seed {seed} {key}: "
               f"valid {row.get('valid_return', float('nan')):.1f} "
               f"({row.get('train_seconds', 0):.1f}s)", flush=True)
+
+
+def _jobs(space: Any, seeds: int) -> list[tuple[int, str]]:
+    """Seed 0 over every architecture first (a complete one-seed table as early as possible),
+    then the other seeds architecture by architecture in a fixed random order, so that a build
+    cut short leaves a uniformly drawn subset with every seed."""
+    import numpy as np
+
+    keys = [space.to_string(arch) for arch in _archs(space)]
+    jobs = [(0, key) for key in keys]
+    for k in np.random.default_rng(0).permutation(len(keys)):
+        jobs += [(seed, keys[k]) for seed in range(1, seeds)]
+    return jobs
 
 
 def _archs(space: Any) -> list[tuple[int, ...]]:
