@@ -151,3 +151,17 @@ def test_dqn_evaluator_passes_the_conformance_kit() -> None:
                                                       "learning_starts": 50}, "evaluator"))
     check_evaluator(evaluator, SMALL, EvaluatorContext(
         "CartPole-v1", "CartPole-v1/valid_return", ("CartPole-v1/test_return",)))
+
+
+def test_supernet_evaluator_scores_mlp_networks_with_shared_weights(plugins, tmp_path) -> None:
+    """The mlp supernet also serves supervised weight sharing (digits, flattened)."""
+    cls = plugins.evaluators.get("supernet")
+    evaluator = cls(cls.Params(epochs=1, batch_size=32, train_samples=256))
+    evaluator.bind_plugins(plugins)
+    space = MlpSpace(MlpParams(widths=(16, 32)))
+    evaluator.check(space, "digits", None)
+    evaluator.setup(space, EvaluatorContext("digits", "digits/valid_acc", ("digits/test_acc",),
+                                            cache_dir=tmp_path))
+    accs = [evaluator.evaluate(space, Trial(space.from_string(text)), seed=0)
+            .metrics["digits/valid_acc"] for text in ("32:relu|32:relu", "16:sigmoid|16:relu")]
+    assert all(0 <= a <= 100 for a in accs) and accs[0] != accs[1]
