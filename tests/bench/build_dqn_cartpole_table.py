@@ -46,7 +46,8 @@ def evaluation_seed(seed: int, arch_key: str) -> int:
     return seeding.int_seed(0, "dqn_cartpole", seed, arch_key)
 
 
-def run(out: Path, seeds: int, shard: tuple[int, int]) -> None:
+def run(out: Path, seeds: int, shard: tuple[int, int],
+        only_widths: tuple[int, ...] | None = None) -> None:
     from nasbench.evaluators.dqn import DqnEvaluator, DqnParams
     from nasbench.spaces.mlp import MlpSpace
 
@@ -59,6 +60,9 @@ def run(out: Path, seeds: int, shard: tuple[int, int]) -> None:
     log = out / "runs.jsonl"
     done = {(r["arch"], r["seed"]) for r in _read(log)}
     jobs = _jobs(space, seeds)
+    if only_widths is not None:
+        jobs = [(seed, key) for seed, key in jobs
+                if all(int(part.split(":")[0]) in only_widths for part in key.split("|"))]
     index, count = shard
     mine = [job for k, job in enumerate(jobs) if k % count == index and
             (job[1], job[0]) not in done]
@@ -175,10 +179,15 @@ def main() -> None:
                         help="also write dqn_cartpole.{parquet,json} here")
     parser.add_argument("--shard", default="0/1", help="i/n: run every n-th evaluation")
     parser.add_argument("--assemble-only", action="store_true")
+    parser.add_argument("--only-widths", default=None,
+                        help="e.g. 64,128,256: run only the networks of these widths (every "
+                        "seed of a sub-space first)")
     args = parser.parse_args()
     index, count = (int(x) for x in args.shard.split("/"))
     if not args.assemble_only:
-        run(args.out, args.seeds, (index, count))
+        widths = (tuple(int(w) for w in args.only_widths.split(","))
+                  if args.only_widths else None)
+        run(args.out, args.seeds, (index, count), widths)
     if args.tables is not None:
         assemble(args.out, args.tables)
 
