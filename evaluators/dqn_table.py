@@ -101,7 +101,8 @@ class DqnCartpoleBenchmark(Benchmark):
         table = pq.read_table(_paths(data_dir)[0])
         space = MlpSpace()
         rows = {space.from_string(a): i for i, a in enumerate(table.column("arch").to_pylist())}
-        columns = {name: [float(v) for v in table.column(name).to_pylist()]
+        nan = float("nan")  # a seed the build did not reach for this network
+        columns = {name: [nan if v is None else float(v) for v in table.column(name).to_pylist()]
                    for name in table.column_names if name != "arch"}
         return _Table(rows, columns)
 

@@ -441,7 +441,7 @@ def study_from_dict(
         strategies.append(StrategySpec(st_name, params, label))
     one_shot = [s.name for s in strategies
                 if "supernet" in plugins.strategies.get(s.name).requires]
-    supernet = _supernet(raw, plugins, space, ev_t, dataset, data_dir, one_shot)
+    supernet = _supernet(raw, plugins, space, ev_t, dataset, data_dir, one_shot, evaluator)
 
     resolved = {
         "study": {"name": name, "seed": root_seed, "seeds": list(seeds)},
@@ -557,7 +557,7 @@ def _final(raw: Mapping[str, Any], plugins: Plugins, space: SearchSpace, ev_name
 
 def _supernet(raw: Mapping[str, Any], plugins: Plugins, space: SearchSpace,
               ev_t: Mapping[str, Any], dataset: str, data_dir: Path | None,
-              one_shot: list[str]) -> SupernetSpec | None:
+              one_shot: list[str], evaluator: Evaluator | None = None) -> SupernetSpec | None:
     """The ``[supernet]`` table, defaults inherited from ``[evaluator]`` (see
     :mod:`nasbench.supernet.protocol`); ``None`` when no strategy trains a supernet."""
     from nasbench.supernet.protocol import INHERITED, SupernetProtocol
@@ -569,11 +569,10 @@ def _supernet(raw: Mapping[str, Any], plugins: Plugins, space: SearchSpace,
             raise ConfigError("supernet", "is set, and no strategy of the study trains a "
                               "supernet", "Remove [supernet], or add a one-shot strategy.")
         return None
-    ev_cls = plugins.evaluators.get(ev_t.get("name", ""))
-    if "supernet_access" in ev_cls.capabilities:
+    if evaluator is not None and "supernet_access" in evaluator.capabilities:
         # The evaluator trains its supernets itself (the dqn evaluator: on its own experience).
         if table:
-            raise ConfigError("supernet", f"evaluator '{ev_cls.name}' trains the supernets "
+            raise ConfigError("supernet", f"evaluator '{evaluator.name}' trains the supernets "
                               "itself, with its own protocol", "Remove [supernet].")
         return SupernetSpec(dataset, None)
     name = table.pop("dataset", dataset)

@@ -165,3 +165,34 @@ def test_supernet_evaluator_scores_mlp_networks_with_shared_weights(plugins, tmp
     accs = [evaluator.evaluate(space, Trial(space.from_string(text)), seed=0)
             .metrics["digits/valid_acc"] for text in ("32:relu|32:relu", "16:sigmoid|16:relu")]
     assert all(0 <= a <= 100 for a in accs) and accs[0] != accs[1]
+
+
+def test_dqn_cartpole_table_is_in_the_shared_format_and_serves_the_tabular_evaluator(
+        plugins) -> None:
+    import json
+
+    import pandas as pd
+    from nasbench.evaluators.dqn_table import DqnCartpoleBenchmark, shipped_dir
+
+    frame = pd.read_parquet(shipped_dir() / "dqn_cartpole.parquet")
+    described = json.loads((shipped_dir() / "dqn_cartpole.json").read_text())
+    assert described["name"] == "dqn_cartpole" and described["space"] == "mlp"
+    space = MlpSpace()
+    archs = [space.from_string(a) for a in frame["arch"]]
+    assert len(set(archs)) == len(archs) > 0
+    for metric in ("valid_return", "test_return", "env_steps"):
+        per_seed = frame[[f"CartPole-v1/{metric}#{s}" for s in described["seeds"]]]
+        assert np.allclose(per_seed.mean(axis=1), frame[f"CartPole-v1/{metric}"])
+    table = DqnCartpoleBenchmark().load(None, ("CartPole-v1",))
+    row = table.row(archs[0])
+    assert table.column("CartPole-v1/test_return")[row] == \
+        frame["CartPole-v1/test_return"].iloc[0]
+    evaluator = plugins.evaluators.get("tabular")(
+        plugins.evaluators.get("tabular").Params(benchmark="dqn_cartpole"))
+    evaluator.bind_plugins(plugins)
+    evaluator.check(space, "CartPole-v1", None)
+    evaluator.setup(space, EvaluatorContext("CartPole-v1", "CartPole-v1/valid_return",
+                                            ("CartPole-v1/test_return",)))
+    result = evaluator.evaluate(space, Trial(archs[0]), seed=0)
+    assert result.cost == frame["CartPole-v1/env_steps"].iloc[0]
+    assert result.metrics["CartPole-v1/valid_return"] == frame["CartPole-v1/valid_return"].iloc[0]
