@@ -2,8 +2,9 @@
 
 Tests read only what ships with nasbench (``nasbench/data/tables``), data they generate, and
 datasets installed from the package registries: never the original sources beside the
-repository or ``$NASBENCH_DATA`` (except the rebuild test, marked ``shared_data``). The fixtures below give the shipped tables
-in the shape of their original sources where a test checks published figures record by record.
+repository or ``$NASBENCH_DATA`` (except the rebuild test, marked ``shared_data``). The
+fixtures below give the shipped tables in the shape of their original sources where a test
+checks published figures record by record.
 """
 
 from __future__ import annotations
