@@ -219,7 +219,8 @@ class DqnEvaluator(Evaluator):
         }
         extra = {"seconds": seconds, "train_seconds": train_seconds, "threads": p.threads,
                  "updates": learner.updates, "episodes": len(curve.returns),
-                 "test_steps": test_steps, "valid_steps": valid_steps}
+                 "test_steps": test_steps, "valid_steps": valid_steps,
+                 "cost_unit": self.cost_unit}  # read by the leaderboard's cost header
         return EvalResult({f"{self._env_id}/{k}": v for k, v in metrics.items()},
                           float(steps), "ok", "", extra)
 

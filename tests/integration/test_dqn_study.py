@@ -60,6 +60,13 @@ def test_cartpole_study_runs_every_strategy_and_reports_against_brute_force(
     assert (found["env_steps"] <= found["budget_used"]).all()
     assert set(summarise(per_run).index) == {"random_search", "aging_evolution", "bayesian",
                                               "enas", "rsws"}
+    # The leaderboard states the cost per run in the evaluator's unit, not in seconds.
+    from nasbench.results.leaderboard import to_markdown
+    from nasbench.results.schema import load_results
+
+    text = to_markdown(load_results(tmp_path / "out"))
+    assert "cost env_steps/run" in text and "cost s/run" not in text
+    assert "1500 env_steps of evaluation cost" in text
 
 
 def test_lunarlander_study_runs(plugins, tmp_path: Path) -> None:
