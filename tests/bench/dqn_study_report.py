@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from nasbench.evaluators.dqn_table import DqnCartpoleBenchmark
 
+from nasbench.data import find_table
 from nasbench.rl.report import summarise, time_to_near_best
 
 
@@ -27,10 +27,10 @@ def main() -> None:
     parser.add_argument("out", type=Path, help="the study's output directory")
     parser.add_argument("--tolerance", type=float, default=0.05)
     args = parser.parse_args()
-    benchmark = DqnCartpoleBenchmark()
-    table = benchmark.load(None, ("CartPole-v1",))
-    described = benchmark.describe_table()
-    frame = pd.read_parquet(Path(benchmark_path()))
+    location = find_table("dqn_cartpole")  # shipped, or a copy in $NASBENCH_DATA
+    described = location.description
+    frame = pd.read_parquet(location.path)
+    networks = len(frame)
     space = study_space(args.out)
     keep = [_in(space, a) for a in frame["arch"]]
     frame = frame[keep]
@@ -44,20 +44,21 @@ def main() -> None:
     steps = frame["CartPole-v1/env_steps"].sum()
     seconds = frame["CartPole-v1/train_seconds"].sum()
     print(f"brute force, one seed of the study space's {len(frame)} networks (of "
-          f"{len(table)} in the table): {steps:,.0f} environment "
+          f"{networks} in the table): {steps:,.0f} environment "
           f"steps, {seconds / 60:.1f} min measured ({seeds} seeds: {seeds * steps:,.0f} steps)")
     print(summarise(per_run).to_string())
 
 
 def study_space(out: Path) -> Any:
     """The study's ``mlp`` space (its widths and activations may be a part of the table's)."""
-    import tomllib
+    import json
 
     from nasbench.spaces.mlp import MlpParams, MlpSpace
 
     from nasbench.params import build_params
 
-    table = dict(tomllib.loads((out / "study.toml").read_text())["space"])
+    # the resolved config in manifest.json (written by every run, from the CLI or not)
+    table = dict(json.loads((out / "manifest.json").read_text())["config"]["space"])
     table.pop("name", None)
     return MlpSpace(build_params(MlpParams, table, "space"))
 
@@ -70,12 +71,6 @@ def _in(space: Any, arch: str) -> bool:
     except InvalidArchitectureError:
         return False
     return True
-
-
-def benchmark_path() -> Path:
-    from nasbench.evaluators.dqn_table import _paths
-
-    return _paths(None)[0]
 
 
 if __name__ == "__main__":
