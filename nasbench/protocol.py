@@ -140,7 +140,8 @@ class SupernetSpec:
 
     Attributes:
         dataset: registered dataset the supernets train on.
-        params: a :class:`~nasbench.supernet.protocol.SupernetProtocol`.
+        params: a :class:`~nasbench.supernet.protocol.SupernetProtocol`, or ``None`` when the
+            evaluator trains the supernets itself (capability ``supernet_access``).
     """
 
     dataset: str
@@ -455,7 +456,8 @@ def study_from_dict(
         one_shot = [s.name for s in strategies
                     if "supernet" in plugins.strategies.get(s.name).requires]
         with problems.check():
-            supernet = _supernet(raw, plugins, space, ev_t, dataset, data_dir, one_shot)
+            supernet = _supernet(raw, plugins, space, ev_t, dataset, data_dir, one_shot,
+                                 evaluator)
     elif isinstance(raw.get("supernet"), Mapping):
         # its own keys at least; what it inherits from [evaluator] cannot be known yet
         from nasbench.supernet.protocol import SupernetProtocol
@@ -508,7 +510,7 @@ def study_from_dict(
             resolved["budget"][key] = getattr(budget_p, key)
     if execution.numerics == "portable":  # results depend on it; "native" keeps old hashes
         resolved["numerics"] = "portable"
-    if supernet is not None:
+    if supernet is not None and supernet.params is not None:
         resolved["supernet"] = {"dataset": supernet.dataset, **params_to_dict(supernet.params)}
     if final is not None:
         resolved["final"] = {
@@ -743,7 +745,7 @@ def _final(raw: Mapping[str, Any], plugins: Plugins, space: SearchSpace, ev_name
 
 def _supernet(raw: Mapping[str, Any], plugins: Plugins, space: SearchSpace,
               ev_t: Mapping[str, Any], dataset: str, data_dir: Path | None,
-              one_shot: list[str]) -> SupernetSpec | None:
+              one_shot: list[str], evaluator: Evaluator | None = None) -> SupernetSpec | None:
     """The ``[supernet]`` table, defaults inherited from ``[evaluator]`` (see
     :mod:`nasbench.supernet.protocol`); ``None`` when no strategy trains a supernet."""
     from nasbench.supernet.protocol import INHERITED, SupernetProtocol
@@ -755,6 +757,12 @@ def _supernet(raw: Mapping[str, Any], plugins: Plugins, space: SearchSpace,
             raise ConfigError("supernet", "is set, and no strategy of the study trains a "
                               "supernet", "Remove [supernet], or add a one-shot strategy.")
         return None
+    if evaluator is not None and "supernet_access" in evaluator.capabilities:
+        # The evaluator trains its supernets itself (the dqn evaluator: on its own experience).
+        if table:
+            raise ConfigError("supernet", f"evaluator '{evaluator.name}' trains the supernets "
+                              "itself, with its own protocol", "Remove [supernet].")
+        return SupernetSpec(dataset, None)
     name = table.pop("dataset", dataset)
     if not isinstance(name, str):
         raise ConfigError("supernet.dataset", f"expected a dataset name, got {name!r}")

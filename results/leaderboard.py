@@ -388,9 +388,10 @@ def fmt_seconds(value: float) -> str:
     return f"{value:.3g}"
 
 
-def metric_table_rows(part: pd.DataFrame, alpha: float = 0.05
+def metric_table_rows(part: pd.DataFrame, alpha: float = 0.05, unit: str = "s"
                       ) -> tuple[list[str], list[list[str]]]:
-    """Header and cells of one metric's leaderboard (shared by Markdown and HTML)."""
+    """Header and cells of one metric's leaderboard (shared by Markdown and HTML); ``unit``:
+    that of the evaluation cost (:meth:`Results.cost_unit`)."""
     has_ri = part["counterpart"].astype(bool).any()
     has_search = part["search_mean"].notna().any()
     has_final = ("search_protocol_mean" in part
@@ -412,7 +413,7 @@ def metric_table_rows(part: pd.DataFrame, alpha: float = 0.05
     if has_distinct:
         header.append("distinct archs")
     if has_cost:
-        header.append("cost s/run")
+        header.append(f"cost {unit}/run")
     elif has_wall:
         header.append("wall s/run")
     rows = []
@@ -544,7 +545,7 @@ def directory_section(doc: Document, analysis: DirectoryAnalysis, options: Leade
                 f"{fmt(optimum)}; the architecture with the best search metric scores "
                 f"{fmt(oracle)} (what a search that found the validation optimum reports). "
                 "Regret = optimum − mean.")
-        doc.table(*metric_table_rows(part, options.alpha))
+        doc.table(*metric_table_rows(part, options.alpha, results.cost_unit()))
         for note in small_sample_notes(part, options):
             doc.paragraph(note)
         ranks = analysis.ranks.get(str(metric))

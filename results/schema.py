@@ -94,6 +94,17 @@ class Results:
             return {}
         return {label: BASELINE_LABEL for label in labels if label != BASELINE_LABEL}
 
+    def cost_unit(self) -> str:
+        """The unit of the study's evaluation cost: what the trials record in
+        ``info.cost_unit`` (the ``dqn`` evaluator: ``env_steps``; the training evaluator: its
+        ``cost_unit`` setting) when they agree on one, else seconds (``s``)."""
+        trials = self.trials
+        if trials is None or "info.cost_unit" not in trials:
+            return "s"
+        units = set(trials["info.cost_unit"].dropna().astype(str))
+        unit = units.pop() if len(units) == 1 else "s"
+        return "s" if unit == "seconds" else unit
+
     def describe(self) -> dict[str, Any]:
         """What a reader needs to trace a row back: directory, study, config, protocol."""
         config = self.manifest.get("config", {})
@@ -103,7 +114,7 @@ class Results:
         if budget.get("evaluations"):
             limits.append(f"{budget['evaluations']} evaluations")
         if budget.get("cost"):
-            limits.append(f"{budget['cost']:g} s of evaluation cost")
+            limits.append(f"{budget['cost']:g} {self.cost_unit()} of evaluation cost")
         return {
             "directory": str(self.directory),
             "study": self.study,

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main(argv: list[str] | None = None) -> int:
     from nasbench.data import PACKAGE_DIR
-    from nasbench.data.build import build_all, default_sources, manifest_text
+    from nasbench.data import manifest as shipped_manifest
+    from nasbench.data.build import build_all, default_sources, keep_generated, manifest_text
     from nasbench.errors import UserError
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -35,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.dest.resolve() == PACKAGE_DIR.resolve():  # tables nasbench generated stay listed
+        manifest = keep_generated(manifest, shipped_manifest())
     (args.dest / "manifest.json").write_text(manifest_text(manifest))
     for name, rec in manifest["files"].items():
         print(f"{name:36} {rec['bytes']:>10,} B  {rec['sha256'][:16]}")

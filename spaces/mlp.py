@@ -10,6 +10,8 @@ String format: the hidden layers in order, ``<width>:<activation>`` joined by ``
 
 Networks: :meth:`MlpSpace.build` returns the multilayer perceptron (``mlp_net``) mapping
 ``(batch, F)`` vectors to ``num_classes`` outputs (class logits, or Q-values per action).
+:meth:`MlpSpace.build_supernet` returns the weight-sharing supernet (``mlp_supernet``: every
+layer's weights sliced from the widest, activation switched), for a single depth.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ class MlpSpace(SearchSpace):
 
     name: ClassVar[str] = "mlp"
     summary: ClassVar[str] = "dense networks: width and activation per layer (DQN value nets)"
-    capabilities: ClassVar[frozenset[str]] = frozenset({"build"})
+    capabilities: ClassVar[frozenset[str]] = frozenset({"build", "supernet"})
     data_kind: ClassVar[str | None] = "vector"
     Params: ClassVar[type] = MlpParams
 
@@ -162,6 +164,34 @@ class MlpSpace(SearchSpace):
         self.check_input(input_shape, num_classes)
         self.resolve_size(size)
         return Mlp(layers, in_features=input_shape[0], num_classes=num_classes)
+
+    def build_supernet(self, *, input_shape: tuple[int, ...], num_classes: int,
+                       **size: Any) -> Any:
+        """The supernet (see :mod:`nasbench.spaces.mlp_supernet`); one depth only."""
+        from .mlp_supernet import MlpSupernet
+
+        if self._variable_depth:
+            raise ConfigError("space.depths", "the mlp supernet shares weights between widths "
+                              "and activations of one depth; several depths are on offer",
+                              "Offer a single depth (depths = [2]).")
+        self.check_input(input_shape, num_classes)
+        self.resolve_supernet_size(size)
+        return MlpSupernet(self, in_features=input_shape[0], num_classes=num_classes)
+
+    def relaxation_shapes(self) -> tuple[tuple[int, int], ...]:
+        """One row per layer: over the widths, and over the activations."""
+        depth = max(self.params.depths)
+        return ((depth, len(self.params.widths)), (depth, len(self.params.activations)))
+
+    def derive(self, weights: Any) -> Architecture:
+        """Each layer's strongest width and activation."""
+        import numpy as np
+
+        widths, activations = (np.asarray(w) for w in weights)
+        arch: list[int] = []
+        for i in range(len(widths)):
+            arch += [int(np.argmax(widths[i])), int(np.argmax(activations[i]))]
+        return tuple(arch)
 
 
 @hookimpl

@@ -66,5 +66,26 @@ def build_all(sources: Path, tables_dir: Path) -> dict[str, Any]:
     }
 
 
+GENERATED = "generated_by"
+"""Manifest key of a shipped file that nasbench generated itself (by the script it names, e.g.
+the ``dqn_cartpole`` table by training every network) rather than converted from original
+sources: such files have no ``derived_from``, :func:`build_all` does not make them, and a
+rebuild keeps their manifest entries (:func:`keep_generated`)."""
+
+
+def split_generated(manifest: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``manifest`` without its generated files, and those files' entries."""
+    files = manifest.get("files", {})
+    generated = {name: rec for name, rec in files.items() if GENERATED in rec}
+    rebuilt = {**manifest, "files": {n: r for n, r in files.items() if n not in generated}}
+    return rebuilt, generated
+
+
+def keep_generated(manifest: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
+    """``manifest`` (from :func:`build_all`) with the generated files of ``previous``."""
+    _, generated = split_generated(previous)
+    return {**manifest, "files": {**manifest["files"], **generated}}
+
+
 def manifest_text(manifest: dict[str, Any]) -> str:
     return json.dumps(manifest, indent=1, ensure_ascii=False) + "\n"

@@ -89,6 +89,9 @@ class Session:
 
         study = self.study
         assert study.supernet is not None, "the study declares no supernet protocol"
+        seed = seeding.int_seed(study.root_seed, "supernet", spec.label, spec.seed)
+        if "supernet_access" in self.evaluator.capabilities:  # it trains them itself (dqn)
+            return self.evaluator.open_supernet(self.space, seed=seed)  # type: ignore[attr-defined]
         protocol = study.supernet.params
         if self._supernet_data is None:
             dataset = self.plugins.datasets.get(study.supernet.dataset)()
@@ -96,7 +99,6 @@ class Session:
                 self.space, dataset, protocol, data_dir=study.data_dir,
                 cache_dir=self.cache_dir, root_seed=study.root_seed)
         threads = self.threads if protocol.threads == "auto" else protocol.threads
-        seed = seeding.int_seed(study.root_seed, "supernet", spec.label, spec.seed)
         return SupernetHandle(self.space, self._supernet_data, protocol, seed=seed,
                               threads=threads)
 

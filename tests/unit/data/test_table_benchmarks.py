@@ -21,7 +21,7 @@ TASKS = ("class_object", "class_scene", "room_layout", "jigsaw", "autoencoder", 
 def test_every_shipped_benchmark_is_the_one_generic_class(plugins) -> None:
     tables = {r.name: r.cls for r in plugins.benchmarks if getattr(r.cls, "table", None)}
     shipped = {n for n, cls in tables.items() if cls.table in shipped_descriptions()}
-    assert shipped == {"nb201", "nasbench_macro", "transnas101_micro"}
+    assert shipped == {"nb201", "nasbench_macro", "transnas101_micro", "dqn_cartpole"}
     # the benchmarks of official releases a user imports are the same class, registered
     # before any import so that a study naming one is told how to import it
     assert set(tables) - shipped == {"nb101", "nats_tss"}
@@ -38,8 +38,9 @@ def test_at_least_twelve_problems_search_from_shipped_data_and_installed_package
         searchable = [m for m, info in bench.metrics().items() if info.split == "valid"]
         problems += [(record.name, d) for d in bench.datasets() if searchable]
     shipped = [p for p in problems if p[0] != "nbgraph"]
-    assert len(shipped) == 3 + 7  # NB201 x 3 datasets, TransNAS-Bench-101 micro x 7 tasks
-    assert len(problems) == 3 + 7 + 8  # + NAS-Bench-Graph x 8
+    # NB201 x 3 datasets, TransNAS-Bench-101 micro x 7 tasks, dqn_cartpole (generated here)
+    assert len(shipped) == 3 + 7 + 1
+    assert len(problems) == 3 + 7 + 1 + 8  # + NAS-Bench-Graph x 8
 
 
 def test_objective_reads_metrics_fidelities_and_seeds(plugins) -> None:
