@@ -64,9 +64,11 @@ class Outcome:
 def metric_infos() -> dict[str, MetricInfo]:
     """The ``lightning`` evaluator's classification metrics, without network statistics (the
     network is the same for every trial)."""
+    from nasbench.latency import LatencyParams
+
     from .lightning import _metric_infos
 
-    return {k: v for k, v in _metric_infos("classification").items()
+    return {k: v for k, v in _metric_infos("classification", LatencyParams()).items()
             if k not in ("params", "flops")}
 
 
