@@ -1,6 +1,6 @@
-"""A results directory is data: resuming or reporting one never runs what is inside it, and
-damage (a torn or corrupt log, a damaged, foreign or planted checkpoint) costs nothing that
-was intact. Also: failures that end a run, not the study."""
+"""A results directory is data: resuming, reporting or verifying one never runs what is inside
+it, and damage (a torn or corrupt log, a damaged, foreign or planted checkpoint) costs nothing
+that was intact. Also: failures that end a run, not the study."""
 
 from __future__ import annotations
 
@@ -129,6 +129,11 @@ def test_planted_pickles_are_never_loaded_and_change_nothing(
     report = run_cli("report", str(cut))
     assert report.code == 0, report.err
     assert not marker.exists()
+    from nasbench.verify import verify_directory
+
+    verified = verify_directory(cut, _plugins(), runs=2)
+    assert not marker.exists()
+    assert verified.all_identical, verified.verdicts
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "foreign", "other_run"])
