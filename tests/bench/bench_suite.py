@@ -1,6 +1,6 @@
 """Where the time of ``nasbench suite`` + ``nasbench leaderboard --site`` goes.
 
-Run:  NASBENCH_DATA=../shared/data python tests/bench/bench_suite.py [--seeds 5]
+Run:  python tests/bench/bench_suite.py [--seeds 5]
       [--evaluations 100] [--workers 2] [--problems nbgraph-cora ...] [--no-figures] [--out DIR]
 
 Runs the suite with the built-in black-box strategies (random search, aging evolution, local
