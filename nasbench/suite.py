@@ -247,6 +247,17 @@ def problem_study(problem: Problem, strategies: Sequence[str], protocol: SuitePr
                     + "; ".join(f"{k}: {v}" for k, v in left_out.items()))
 
 
+def _check_not_exhaustive(study: Study, plugins: Plugins, protocol: SuiteProtocol) -> None:
+    """Refuse a problem whose whole space fits in one run's budget: every strategy could
+    evaluate every architecture, so the problem ranks nothing but the order of a full sweep."""
+    size = study.make_space(plugins).size()
+    if size is not None and size <= protocol.evaluations:
+        raise UserError(f"its space '{study.space.name}' has {size} architectures and the "
+                        f"protocol allows {protocol.evaluations} evaluations per run: every "
+                        "run could sweep the whole space. Give it its own study with a smaller "
+                        "budget (e.g. examples/dqn_cartpole_tabular.toml).")
+
+
 def _complete(directory: Path, study: Study) -> bool:
     manifest = directory / "manifest.json"
     if not (directory / "runs.parquet").is_file() or not manifest.is_file():
@@ -312,6 +323,7 @@ def run_suite(plugins: Plugins, out: Path, *, problems: Sequence[str] | None = N
     for i, problem in enumerate(chosen, 1):
         try:
             study, left_out = problem_study(problem, names, protocol, plugins, data_dir)
+            _check_not_exhaustive(study, plugins, protocol)
         except UserError as err:
             outcome.skipped.append(Skipped(problem.name, str(err)))
             say(f"[{i}/{len(chosen)}] {problem.name}: skipped ({err})")

@@ -127,3 +127,21 @@ def test_a_study_per_problem_leaves_out_what_it_cannot_run(plugins) -> None:
     assert study.search_metric == "cora/valid_acc"
     assert study.report_metrics == ("cora/test_acc",)
     assert study.resolved["evaluator"]["benchmark"] == "declared_graph"
+
+
+def test_a_space_no_larger_than_the_budget_is_skipped_with_the_reason(plugins,
+                                                                      tmp_path: Path) -> None:
+    """dqn_cartpole's 100 networks fit in a 100-evaluation run: every strategy could sweep the
+    space, so the suite leaves the problem out and says why; with a smaller budget it runs."""
+    from nasbench.suite import run_suite
+
+    whole = run_suite(plugins, tmp_path / "whole", problems=["dqn_cartpole-*"],
+                      strategies=["random_search"], protocol=SuiteProtocol(seeds=1),
+                      progress=False)
+    assert not whole.problems
+    [skipped] = [s for s in whole.skipped if s.name == "dqn_cartpole-CartPole-v1"]
+    assert "has 100 architectures" in skipped.reason and "sweep the whole space" in skipped.reason
+    small = run_suite(plugins, tmp_path / "small", problems=["dqn_cartpole-*"],
+                      strategies=["random_search"],
+                      protocol=SuiteProtocol(seeds=1, evaluations=10), progress=False)
+    assert [p.problem.name for p in small.problems] == ["dqn_cartpole-CartPole-v1"]
