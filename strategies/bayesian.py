@@ -27,6 +27,7 @@ from nasbench.strategies.optuna_bridge import (
     ArchitectureParams,
     make_sampler,
     new_study,
+    pop_pending,
 )
 from nasbench.strategies.threads import one_torch_thread
 
@@ -88,11 +89,7 @@ class BayesianOptimisation(Strategy):
         return Trial(arch)
 
     def tell(self, trial: Trial, observation: Observation) -> None:
-        index = next((i for i, (arch, _) in enumerate(self._pending) if arch == trial.arch), None)
-        if index is None:
-            raise ValueError(f"bayesian was told about {trial.arch!r}, which it did not ask")
-        optuna_trial = self._pending[index][1]
-        del self._pending[index]
+        optuna_trial = pop_pending(self._pending, trial.arch, "bayesian")
         if observation.value is None:
             import optuna
 

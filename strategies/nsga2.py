@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from nasbench.strategies.optuna_bridge import ArchitectureParams
+from nasbench.strategies.optuna_bridge import ArchitectureParams, pop_pending
 
 from nasbench.api import Architecture, Observation, SearchSpace, Strategy, StrategyContext, Trial
 from nasbench.hookspecs import hookimpl
@@ -80,11 +80,7 @@ class Nsga2(Strategy):
     def tell(self, trial: Trial, observation: Observation) -> None:
         import optuna
 
-        index = next((i for i, (arch, _) in enumerate(self._pending) if arch == trial.arch), None)
-        if index is None:
-            raise ValueError(f"nsga2 was told about {trial.arch!r}, which it did not ask")
-        optuna_trial = self._pending[index][1]
-        del self._pending[index]
+        optuna_trial = pop_pending(self._pending, trial.arch, "nsga2")
         values = observation.objectives
         if values is None and observation.value is not None and self._k == 1:
             values = (observation.value,)

@@ -140,3 +140,14 @@ class ArchitectureParams:
             optuna.trial.TrialState.FAIL
         study.add_trial(optuna.trial.create_trial(params=params, distributions=dists,
                                                   value=value, state=state))
+
+
+def pop_pending(pending: list[tuple[Architecture, Any]], arch: Architecture,
+                strategy: str) -> Any:
+    """Remove and return the optuna trial asked for ``arch`` from ``pending`` (the trials
+    asked and not yet told, oldest first)."""
+    for i, (asked, trial) in enumerate(pending):
+        if asked == arch:
+            del pending[i]
+            return trial
+    raise ValueError(f"{strategy} was told about {arch!r}, which it did not ask")
