@@ -54,9 +54,12 @@ def make_sampler(name: SamplerName, seed: int, *, n_startup_trials: int,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         if name == "tpe":
+            # group: a space whose later decisions depend on earlier ones has a different set
+            # of parameters per trial; grouped, the joint model covers each set that occurs
+            # instead of falling back to independent sampling with a warning per trial.
             return optuna.samplers.TPESampler(
                 seed=seed, n_startup_trials=n_startup_trials, multivariate=multivariate,
-                constant_liar=False,
+                group=multivariate, constant_liar=False,
             )
         if name == "gp":
             return optuna.samplers.GPSampler(seed=seed, n_startup_trials=n_startup_trials)

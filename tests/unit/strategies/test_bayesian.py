@@ -31,15 +31,17 @@ def _best_after(strategy: Strategy, objective: Callable[[Architecture], float], 
     return best
 
 
-def test_proposes_what_optuna_proposes_with_the_same_sampler(nb201_valid):
+@pytest.mark.parametrize("multivariate", [True, False])
+def test_proposes_what_optuna_proposes_with_the_same_sampler(nb201_valid, multivariate):
     """The strategy adds nothing between optuna and the space: driving the same seeded TPE
-    sampler by hand over the same lookups gives the same architectures."""
+    sampler (joint, the default, or independent) by hand over the same lookups gives the same
+    architectures."""
     space = Nb201Space()
-    strategy = BayesianOptimisation()
+    strategy = BayesianOptimisation(BayesianParams(multivariate=multivariate))
     rng = np.random.default_rng(11)
     strategy.setup(space, rng, CONTEXT)
     seed = int(np.random.default_rng(11).integers(2**31))
-    study = new_study(make_sampler("tpe", seed, n_startup_trials=10))
+    study = new_study(make_sampler("tpe", seed, n_startup_trials=10, multivariate=multivariate))
     for _ in range(40):
         ours = strategy.ask()
         trial = study.ask()
