@@ -85,9 +85,10 @@ def _draw(probs: np.ndarray, u: float) -> int:
 
 
 class _Adam:
-    """Adam (Kingma & Ba, ICLR 2015) exactly as ``torch.optim.Adam`` computes it (no weight
-    decay, per-parameter step counts). torch's own optimiser imports its compiler stack on the
-    first step, which costs seconds; the controller's parameters need five tensor operations.
+    """Adam (Kingma & Ba, ICLR 2015) as ``torch.optim.Adam`` computes it (no weight decay,
+    per-parameter step counts), in numpy on views of the torch tensors: the controller's
+    tensors are tiny, and torch's per-operation overhead (and its optimiser, which imports its
+    compiler stack on the first step) would cost more than the arithmetic.
     """
 
     def __init__(self, learning_rate: float, betas: tuple[float, float] = (0.9, 0.999),
@@ -98,6 +99,8 @@ class _Adam:
         self.params: list[Any] = []
         self.moments: list[tuple[Any, Any]] = []
         self.steps: list[int] = []
+        self._views: list[tuple[Any, Any, Any]] = []
+        """numpy views of each tensor and its moments, (re)built when tensors change."""
 
     def add(self, params: Sequence[Any]) -> None:
         import torch
@@ -107,24 +110,28 @@ class _Adam:
             self.moments.append((torch.zeros_like(p), torch.zeros_like(p)))
             self.steps.append(0)
 
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = None
-
-    def step(self) -> None:
-        import torch
+    def step(self, grads: Sequence[Any]) -> None:
+        """One step with ``grads`` (numpy arrays aligned with :attr:`params`; ``None`` leaves
+        a tensor and its moments alone, as autograd's missing gradient does)."""
+        import numpy as np
 
         beta1, beta2 = self.betas
-        with torch.no_grad():
-            for i, (p, (m, v)) in enumerate(zip(self.params, self.moments, strict=True)):
-                if p.grad is None:
-                    continue
-                self.steps[i] += 1
-                t = self.steps[i]
-                m.mul_(beta1).add_(p.grad, alpha=1 - beta1)
-                v.mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
-                denom = v.sqrt().div_(math.sqrt(1 - beta2**t)).add_(self.eps)
-                p.addcdiv_(m, denom, value=-self.learning_rate / (1 - beta1**t))
+        if len(self._views) != len(self.params):
+            self._views = [(p.detach().numpy(), m.numpy(), v.numpy())
+                           for p, (m, v) in zip(self.params, self.moments, strict=True)]
+        for i, ((p, m, v), g) in enumerate(zip(self._views, grads, strict=True)):
+            if g is None:
+                continue
+            self.steps[i] += 1
+            t = self.steps[i]
+            m *= beta1
+            m += (1 - beta1) * g
+            v *= beta2
+            v += (1 - beta2) * (g * g)
+            denom = np.sqrt(v)
+            denom *= 1 / math.sqrt(1 - beta2**t)
+            denom += self.eps
+            p += (-self.learning_rate / (1 - beta1**t)) * (m / denom)
 
     def state_dict(self) -> dict[str, Any]:
         return {"moments": [(m.clone(), v.clone()) for m, v in self.moments],
@@ -133,6 +140,7 @@ class _Adam:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.moments = [(m.clone(), v.clone()) for m, v in state["moments"]]
         self.steps = [int(t) for t in state["steps"]]
+        self._views = []
 
 
 @dataclass(slots=True)
@@ -404,9 +412,10 @@ class LstmController:
             index = torch.tensor(seqs)
             chosen = log_softmax.gather(1, torch.tensor(choices).unsqueeze(1)).squeeze(1)
             log_prob = log_prob.index_add(0, index, chosen)
-            terms = log_softmax.exp() * log_softmax
-            if mask is not None:  # an excluded choice has probability 0 and adds nothing
-                terms = terms.masked_fill(mask, 0.0)
+            # An excluded choice has probability 0 and adds nothing; masking its log first
+            # keeps 0 * -inf (nan) out of the forward and the backward pass.
+            safe = log_softmax if mask is None else log_softmax.masked_fill(mask, 0.0)
+            terms = log_softmax.exp() * safe
             step_entropy = -terms.sum(-1)
             entropy = entropy.index_add(0, index, step_entropy)
         return log_prob, entropy
@@ -419,30 +428,39 @@ class LstmController:
         order. With the memorisation regulariser on (see the module docstring), its term is
         added. Returns the loss.
         """
-        import torch
+        import numpy as np
+        from nasbench.strategies.controller_grad import log_prob_entropy_grad
 
         if not archs:
             return 0.0
         if not self.baseline.ready:
             self.baseline.update(sum(rewards) / len(rewards))
         b = self.baseline.value()
-        advantages = torch.tensor([r - b for r in rewards])
-        with one_torch_thread():
-            log_prob, entropy = self.log_prob_and_entropy(archs)
-            loss = -(log_prob * advantages).mean()
-            if self.config.entropy_weight:
-                loss = loss - self.config.entropy_weight * entropy.mean()
-            replay = self._replay()
-            if replay:
-                loss = loss - self.config.memory_weight * self.log_prob_and_entropy(
-                    replay)[0].mean()
-            self._optimizer.zero_grad()
-            loss.backward()
-            self._optimizer.step()
+        c = self.config
+        m = len(archs)
+        advantages = np.array([r - b for r in rewards], np.float32)
+        w_entropy = np.full(m, -c.entropy_weight / m, np.float32)
+        log_prob, entropy, grads = log_prob_entropy_grad(self, archs, -advantages / m,
+                                                         w_entropy)
+        loss = -float((log_prob * advantages).mean())
+        if c.entropy_weight:
+            loss -= c.entropy_weight * float(entropy.mean())
+        replay = self._replay()
+        if replay:
+            n = len(replay)
+            replay_log_prob, _, replay_grads = log_prob_entropy_grad(
+                self, replay, np.full(n, -c.memory_weight / n, np.float32),
+                np.zeros(n, np.float32))
+            grads.add(replay_grads)
+            loss -= c.memory_weight * float(replay_log_prob.mean())
+        ordered = [grads.start, *(g for cell in grads.cells for g in cell)]
+        for name in self._heads:  # the optimiser's order: core, then heads as they were added
+            ordered.extend(grads.heads.get(name, [None, None, None]))
+        self._optimizer.step(ordered)
         for r in rewards:
             self.baseline.update(r)
         self.updates += 1
-        return float(loss.detach())
+        return loss
 
     def _replay(self) -> list[Architecture]:
         """Architectures the memorisation term reconstructs at this update (none when off)."""
