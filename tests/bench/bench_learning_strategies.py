@@ -96,7 +96,8 @@ def raw_optuna(space: Any, evaluator: Any, seed: int) -> tuple[float, int]:
 
     names = [(d.name, tuple(range(len(d.choices)))) for d in space.decisions()]
     study = new_study(make_sampler(
-        "tpe", int(_generator("bayesian", seed).integers(2**31)), n_startup_trials=10))
+        "tpe", int(_generator("bayesian", seed).integers(2**31)), n_startup_trials=10,
+        multivariate=True))
     seen: dict[Any, float] = {}
     proposals = 0
     start = time.perf_counter()
@@ -179,7 +180,13 @@ def main() -> None:
     plugins = load_plugins()
     space = Nb201Space()
     evaluator = _evaluator(plugins, space, data_dir)
-    names = sorted(plugins.strategies.names())
+    # Black-box, single-objective strategies: one-shot ones need a supernet, multi-objective
+    # ones several metrics, and fixed_set proposes a list rather than learning.
+    names = sorted(
+        n for n in plugins.strategies.names()
+        if "supernet" not in plugins.strategies.get(n).requires
+        and not getattr(plugins.strategies.get(n), "multi_objective", False)
+        and n != "fixed_set")
     print(f"# Strategy overhead on NAS-Bench-201 (tabular), {RUNS} runs x {BUDGET} evaluations")
     print(f"python {platform.python_version()}, torch {torch.__version__}, optuna "
           f"{optuna.__version__}, {os.cpu_count()} CPUs, torch threads "
