@@ -45,6 +45,7 @@ class Nb201MixedCell(nn.Module):
         self._weights: torch.Tensor | None = None
         self._active: list[list[bool]] = []
         self._unit: list[list[bool]] | None = None
+        self._left_out: list[torch.Tensor | None] = []
 
     def set_path(self, arch: Architecture) -> None:
         path: list[list[tuple[int, nn.Module]]] = [[], [], [], []]
@@ -58,6 +59,9 @@ class Nb201MixedCell(nn.Module):
         self._weights = weights
         self._active = (weights != 0).tolist()
         self._unit = unit_weights(weights)
+        self._left_out = [None if all(row) else
+                          torch.tensor([k for k, on in enumerate(row) if not on])
+                          for row in self._active]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self._weights is not None:
@@ -80,8 +84,16 @@ class Nb201MixedCell(nn.Module):
         per node, not once per edge: the same numbers, fewer operations. An operation whose
         weight is exactly zero is not computed (a one-hot row runs its one operation, as
         GDAS's sampled forward does); a node all of whose weights are zero is zeros.
+
+        When the weights are differentiated, every weight whose operation was left out is
+        still added to its edge's output (a zero in value), as NAS-Bench-201's released
+        ``forward_gdas`` adds ``hardwts[k]`` for every unsampled ``k``: its gradient is then the
+        sum of the node's output gradient, so the straight-through estimate reaches every
+        logit without computing the unsampled operations. (The same row summed once per node:
+        the same value and gradients as one addition per weight, with fewer operations.)
         """
         active = self._active
+        differentiated = weights.requires_grad
         nodes = [x]
         shared: list[dict[int, torch.Tensor]] = []
         for j in (1, 2, 3):
@@ -94,6 +106,7 @@ class Nb201MixedCell(nn.Module):
                 cache[_POOL] = self.edges[f"edge_{j}_{j - 1}"]["avg_pool_3x3"](source)
             shared.append(cache)
             total = None
+            left_out: list[torch.Tensor] = []
             for i in range(j):
                 e = _EDGE_INDEX[(i, j)]
                 edge = self.edges[f"edge_{j}_{i}"]
@@ -112,7 +125,13 @@ class Nb201MixedCell(nn.Module):
                 for k, term in terms:
                     out = term if unit is not None and unit[k] else w[k] * term
                     total = out if total is None else total + out
-            nodes.append(total if total is not None else torch.zeros_like(x))
+                if differentiated and self._left_out[e] is not None:
+                    left_out.append(w[self._left_out[e]].sum())
+            if total is None:
+                total = torch.zeros_like(x)
+            if left_out:
+                total = total + torch.stack(left_out).sum()
+            nodes.append(total)
         return nodes[3]
 
 
