@@ -39,7 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from nasbench.strategies.oneshot import AnytimeParams
+from nasbench.strategies.oneshot import AnytimeParams, cosine_recipe
 from nasbench.strategies.sampled import SampledOneShot
 
 from nasbench.hookspecs import hookimpl
@@ -106,19 +106,17 @@ class Gdas(SampledOneShot):
     summary: ClassVar[str] = ("GDAS / SNAS: Gumbel-softmax sampled one-shot search (Dong & "
                               "Yang 2019; Xie et al. 2019)")
     Params: ClassVar[type] = GdasParams
+    supernet_gradient: ClassVar[bool] = True
 
     @property
     def w_split(self) -> str:  # type: ignore[override]
         return "w" if self.params.variant == "gdas" else "train"
 
     def recipe(self) -> Any:
-        from nasbench.training.recipe import TrainingRecipe
-
         p = self.params
-        return TrainingRecipe(batch_size=p.batch_size, optimizer="sgd", lr=p.w_lr,
-                              momentum=p.w_momentum, nesterov=bool(p.w_nesterov),
-                              weight_decay=p.w_weight_decay, schedule="cosine",
-                              lr_min=p.w_lr_min, grad_clip=p.grad_clip)
+        return cosine_recipe(p.batch_size, lr=p.w_lr, lr_min=p.w_lr_min, momentum=p.w_momentum,
+                             nesterov=bool(p.w_nesterov), weight_decay=p.w_weight_decay,
+                             grad_clip=p.grad_clip)
 
     def train_step(self) -> None:
         from nasbench.supernet.estimators import relaxed, straight_through
