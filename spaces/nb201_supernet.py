@@ -183,8 +183,17 @@ class Nb201Supernet(Nb201Network, SupernetModule):
             cell.set_path(arch)
 
     def set_relaxation(self, weights: Sequence[torch.Tensor]) -> None:
+        """The relaxation with mixing ``weights``; one-hot rows that are not differentiated
+        (a sampled architecture's weights' step, or a sample evaluated for its value only) run
+        as that architecture's path: the same operations in the same order, so the same
+        numbers, without the relaxation's bookkeeping."""
         (matrix,) = weights
         relaxation = Relaxation(matrix)
+        if relaxation.unit is not None and all(
+                sum(on) == 1 and any(one) for on, one in zip(relaxation.active, relaxation.unit,
+                                                             strict=True)):
+            self.set_path(tuple(row.index(True) for row in relaxation.unit))
+            return
         for cell in self._mixed_cells:
             cell.set_relaxation(relaxation)
 

@@ -45,6 +45,14 @@ def test_one_hot_weights_train_exactly_the_path(make_handle) -> None:
     assert loss_mix == pytest.approx(loss_path, rel=1e-6)
     for a, b in zip(_weights(path), _weights(mixture), strict=True):
         assert torch.allclose(a, b, atol=1e-6)
+    # Undifferentiated one-hot weights run as the path itself: bit for bit.
+    hard = make_handle()
+    assert hard.train_step(batch, weights=_one_hot(ARCH)) == loss_path
+    for a, b in zip(_weights(path), _weights(hard), strict=True):
+        assert torch.equal(a, b)
+    relaxed = make_handle()
+    relaxed.supernet.set_relaxation([_one_hot(ARCH)[0] * 0.5 + 0.1])  # not one-hot
+    assert all(cell._relaxation is not None for cell in relaxed.supernet._mixed_cells)
     (g,) = grads
     assert g.shape == (6, len(OPS)) and g.abs().sum() > 0
 
