@@ -762,6 +762,14 @@ def _supernet(raw: Mapping[str, Any], plugins: Plugins, space: SearchSpace,
         if table:
             raise ConfigError("supernet", f"evaluator '{evaluator.name}' trains the supernets "
                               "itself, with its own protocol", "Remove [supernet].")
+        for name in one_shot:
+            if getattr(plugins.strategies.get(name), "supernet_gradient", False):
+                raise ConfigError(
+                    "strategies", f"strategy '{name}' moves its architecture along the gradient "
+                    f"of a loss through the supernet, and evaluator '{evaluator.name}' trains "
+                    "its supernets on single paths by reinforcement learning, where an "
+                    "architecture's objective (its return) has no such gradient",
+                    "Use a single-path one-shot strategy (enas, rsws) with this evaluator.")
         return SupernetSpec(dataset, None)
     name = table.pop("dataset", dataset)
     if not isinstance(name, str):

@@ -31,6 +31,35 @@ _EDGE_NAME = re.compile(r"(cells\.\d+\.edges\.edge_(\d)_(\d))\.")
 """An edge's module in the stand-alone network: ``cells.<block>.edges.edge_<j>_<i>.``"""
 
 
+class Relaxation:
+    """The mixing weights of one forward pass, prepared once for every cell that shares them.
+
+    ``scalars[e][k]`` is ``weights[e, k]`` (views taken once per pass, not once per cell);
+    ``active`` and ``unit`` say which weights are non-zero and exactly 1; ``left_out[j - 1]``
+    is, when the weights are differentiated, the sum of the zero weights of the edges into
+    node j (``None`` where there are none), which every cell adds to node j (see
+    :meth:`Nb201MixedCell._relaxed`).
+    """
+
+    def __init__(self, weights: torch.Tensor) -> None:
+        self.weights = weights
+        self.active: list[list[bool]] = (weights != 0).tolist()
+        self.unit = unit_weights(weights)
+        self.scalars = [row.unbind(0) for row in weights.unbind(0)]
+        self.left_out: list[torch.Tensor | None] = [None, None, None]
+        if weights.requires_grad and not all(all(row) for row in self.active):
+            zeros = (weights.detach() == 0).to(weights.dtype)
+            per_node = _INCIDENCE.to(weights.dtype) @ (weights * zeros).sum(dim=1)
+            has = [any(not all(self.active[_EDGE_INDEX[(i, j)]]) for i in range(j))
+                   for j in (1, 2, 3)]
+            self.left_out = [v if on else None
+                             for v, on in zip(per_node.unbind(0), has, strict=True)]
+
+
+_INCIDENCE = torch.tensor([[1.0 if j == node else 0.0 for _, j in EDGES] for node in (1, 2, 3)])
+"""Row j - 1 selects the edges into node j."""
+
+
 class Nb201MixedCell(nn.Module):
     """A cell holding every operation of every edge."""
 
@@ -42,9 +71,12 @@ class Nb201MixedCell(nn.Module):
             for i, j in EDGES
         })
         self._path: list[list[tuple[int, nn.Module]]] = [[], [], []]
-        self._weights: torch.Tensor | None = None
-        self._active: list[list[bool]] = []
-        self._unit: list[list[bool]] | None = None
+        self._relaxation: Relaxation | None = None
+        # Per edge e = (i, j): its 1x1 and 3x3 convolutions; per node i: the pooling module of
+        # the first edge leaving it (pooling has no weights: one serves every edge).
+        self._convs = [(self.edges[f"edge_{j}_{i}"]["nor_conv_1x1"],
+                        self.edges[f"edge_{j}_{i}"]["nor_conv_3x3"]) for i, j in EDGES]
+        self._pools = [self.edges[f"edge_{i + 1}_{i}"]["avg_pool_3x3"] for i in range(3)]
 
     def set_path(self, arch: Architecture) -> None:
         path: list[list[tuple[int, nn.Module]]] = [[], [], [], []]
@@ -52,16 +84,14 @@ class Nb201MixedCell(nn.Module):
             if choice != _NONE:
                 path[j].append((i, self.edges[f"edge_{j}_{i}"][OPS[choice]]))
         self._path = path[1:]
-        self._weights = None
+        self._relaxation = None
 
-    def set_relaxation(self, weights: torch.Tensor) -> None:
-        self._weights = weights
-        self._active = (weights != 0).tolist()
-        self._unit = unit_weights(weights)
+    def set_relaxation(self, weights: torch.Tensor | Relaxation) -> None:
+        self._relaxation = weights if isinstance(weights, Relaxation) else Relaxation(weights)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self._weights is not None:
-            return self._relaxed(x, self._weights)
+        if self._relaxation is not None:
+            return self._relaxed(x, self._relaxation)
         nodes: list[torch.Tensor | None] = [x]
         for inputs in self._path:
             total: torch.Tensor | None = None
@@ -72,7 +102,7 @@ class Nb201MixedCell(nn.Module):
             nodes.append(total)
         return nodes[3] if nodes[3] is not None else torch.zeros_like(x)
 
-    def _relaxed(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    def _relaxed(self, x: torch.Tensor, relaxation: Relaxation) -> torch.Tensor:
         """Node j = sum over edges (i, j) and operations k of weights[e, k] * op_k(node i).
 
         The operations of every edge leaving node i share their input, so its ReLU (the first
@@ -80,8 +110,16 @@ class Nb201MixedCell(nn.Module):
         per node, not once per edge: the same numbers, fewer operations. An operation whose
         weight is exactly zero is not computed (a one-hot row runs its one operation, as
         GDAS's sampled forward does); a node all of whose weights are zero is zeros.
+
+        When the weights are differentiated, every weight whose operation was left out is
+        still added to its edge's output (a zero in value), as NAS-Bench-201's released
+        ``forward_gdas`` adds ``hardwts[k]`` for every unsampled ``k``: its gradient is then
+        the sum of the node's output gradient, so the straight-through estimate reaches every
+        logit without computing the unsampled operations. (The zero weights of the edges into
+        a node are summed once per pass and added once per node: the same value and
+        gradients as one addition per weight, with fewer operations.)
         """
-        active = self._active
+        active, unit, scalars = relaxation.active, relaxation.unit, relaxation.scalars
         nodes = [x]
         shared: list[dict[int, torch.Tensor]] = []
         for j in (1, 2, 3):
@@ -91,28 +129,32 @@ class Nb201MixedCell(nn.Module):
             if any(row[_CONV1] or row[_CONV3] for row in needs):
                 cache[_CONV1] = torch.relu(source)
             if any(row[_POOL] for row in needs):
-                cache[_POOL] = self.edges[f"edge_{j}_{j - 1}"]["avg_pool_3x3"](source)
+                cache[_POOL] = self._pools[j - 1](source)
             shared.append(cache)
             total = None
             for i in range(j):
                 e = _EDGE_INDEX[(i, j)]
-                edge = self.edges[f"edge_{j}_{i}"]
-                w = weights[e]
+                w = scalars[e]
                 on = active[e]
-                unit = self._unit[e] if self._unit is not None else None
+                one = unit[e] if unit is not None else None
                 terms = []
                 if on[_SKIP]:
                     terms.append((_SKIP, nodes[i]))
                 if on[_POOL]:
                     terms.append((_POOL, shared[i][_POOL]))
                 if on[_CONV1]:
-                    terms.append((_CONV1, _conv_bn(edge["nor_conv_1x1"], shared[i][_CONV1])))
+                    terms.append((_CONV1, _conv_bn(self._convs[e][0], shared[i][_CONV1])))
                 if on[_CONV3]:
-                    terms.append((_CONV3, _conv_bn(edge["nor_conv_3x3"], shared[i][_CONV1])))
+                    terms.append((_CONV3, _conv_bn(self._convs[e][1], shared[i][_CONV1])))
                 for k, term in terms:
-                    out = term if unit is not None and unit[k] else w[k] * term
+                    out = term if one is not None and one[k] else w[k] * term
                     total = out if total is None else total + out
-            nodes.append(total if total is not None else torch.zeros_like(x))
+            if total is None:
+                total = torch.zeros_like(x)
+            left_out = relaxation.left_out[j - 1]
+            if left_out is not None:
+                total = total + left_out
+            nodes.append(total)
         return nodes[3]
 
 
@@ -141,9 +183,19 @@ class Nb201Supernet(Nb201Network, SupernetModule):
             cell.set_path(arch)
 
     def set_relaxation(self, weights: Sequence[torch.Tensor]) -> None:
+        """The relaxation with mixing ``weights``; one-hot rows that are not differentiated
+        (a sampled architecture's weights' step, or a sample evaluated for its value only) run
+        as that architecture's path: the same operations in the same order, so the same
+        numbers, without the relaxation's bookkeeping."""
         (matrix,) = weights
+        relaxation = Relaxation(matrix)
+        if relaxation.unit is not None and all(
+                sum(on) == 1 and any(one) for on, one in zip(relaxation.active, relaxation.unit,
+                                                             strict=True)):
+            self.set_path(tuple(row.index(True) for row in relaxation.unit))
+            return
         for cell in self._mixed_cells:
-            cell.set_relaxation(matrix)
+            cell.set_relaxation(relaxation)
 
     def standalone(self, arch: Architecture) -> nn.Module:
         return self._standalone(arch)

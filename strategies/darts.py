@@ -30,7 +30,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from nasbench.strategies.oneshot import AnytimeParams, OneShotStrategy
+from nasbench.strategies.oneshot import (
+    AnytimeParams,
+    OneShotStrategy,
+    architecture_logits,
+    cosine_recipe,
+)
 
 from nasbench.api import Architecture
 from nasbench.hookspecs import hookimpl
@@ -78,28 +83,19 @@ class Darts(OneShotStrategy):
     name: ClassVar[str] = "darts"
     summary: ClassVar[str] = "DARTS: gradient descent on a continuous relaxation (Liu 2019)"
     Params: ClassVar[type] = DartsParams
+    supernet_gradient: ClassVar[bool] = True
     w_split: ClassVar[str] = "w"
 
     def recipe(self) -> Any:
-        from nasbench.training.recipe import TrainingRecipe
-
         p = self.params
-        return TrainingRecipe(batch_size=p.batch_size, optimizer="sgd", lr=p.w_lr,
-                              momentum=p.w_momentum, nesterov=False,
-                              weight_decay=p.w_weight_decay, schedule="cosine",
-                              lr_min=p.w_lr_min, grad_clip=p.grad_clip)
+        return cosine_recipe(p.batch_size, lr=p.w_lr, lr_min=p.w_lr_min, momentum=p.w_momentum,
+                             nesterov=False, weight_decay=p.w_weight_decay,
+                             grad_clip=p.grad_clip)
 
     def prepare(self) -> None:
-        import torch
-
         p = self.params
-        self.alpha = [
-            torch.from_numpy(p.alpha_init * self.rng.standard_normal(shape))
-            .float().requires_grad_(True)
-            for shape in self.space.relaxation_shapes()
-        ]
-        self.alpha_optimizer = torch.optim.Adam(
-            self.alpha, lr=p.alpha_lr, betas=(p.alpha_beta1, 0.999),
+        self.alpha, self.alpha_optimizer = architecture_logits(
+            self.space, self.rng, init=p.alpha_init, lr=p.alpha_lr, beta1=p.alpha_beta1,
             weight_decay=p.alpha_weight_decay)
 
     def train_step(self) -> None:

@@ -41,7 +41,7 @@ from nasbench.strategies.controller import (
     IntrospectionParams,
     LstmController,
 )
-from nasbench.strategies.oneshot import AnytimeParams, OneShotStrategy
+from nasbench.strategies.oneshot import AnytimeParams, OneShotStrategy, cosine_recipe
 
 from nasbench.api import Architecture
 from nasbench.hookspecs import hookimpl
@@ -137,12 +137,9 @@ class Enas(OneShotStrategy):
     w_split: ClassVar[str] = "train"
 
     def recipe(self) -> Any:
-        from nasbench.training.recipe import TrainingRecipe
-
         p = self.params
-        return TrainingRecipe(batch_size=p.batch_size, optimizer="sgd", lr=p.lr,
-                              momentum=p.momentum, nesterov=True, weight_decay=p.weight_decay,
-                              schedule="cosine", lr_min=p.lr_min, grad_clip=p.grad_clip)
+        return cosine_recipe(p.batch_size, lr=p.lr, lr_min=p.lr_min, momentum=p.momentum,
+                             nesterov=True, weight_decay=p.weight_decay, grad_clip=p.grad_clip)
 
     def prepare(self) -> None:
         self.controller = LstmController(self.space, self.rng, self.params.controller())

@@ -11,10 +11,12 @@ to the sampled one-hot weights, passed back through ``softmax((logits + g) / tau
 ``GDAS.py``, first trains the shared weights on a sampled path with a minibatch of the
 weights' half of the training split, then the logits on a fresh sample with a minibatch of
 the other half. The temperature falls linearly from ``tau_start`` to ``tau_end`` over the
-epochs. Departure: the released ``forward_gdas`` also adds every unsampled weight (zero in
-value) to the edge's output, which gives each a gradient equal to the sum of the output's
-gradient; here unsampled operations get none, the straight-through estimator of the sampled
-path alone.
+epochs. As in the released code, an unsampled operation is not computed, and what its weight
+receives depends on the space: on NAS-Bench-201 (``forward_gdas`` of its search cell) the
+weight, zero in value, is still added to the edge's output, so its gradient is the sum of the
+node's output gradient and every logit moves each step; in the DARTS cell (``MixedOp``'s
+``forward_gdas``) only the sampled operation's weight enters the output. The supernets
+reproduce both (:meth:`~nasbench.api.SupernetAccess.mixture_gradient`).
 
 Defaults are NAS-Bench-201's GDAS run (``configs/nas-benchmark/algos/GDAS.config`` and
 ``scripts-search/algos/GDAS.sh`` of the released AutoDL-Projects): 240 epochs of batch 64,
@@ -37,7 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from nasbench.strategies.oneshot import AnytimeParams
+from nasbench.strategies.oneshot import AnytimeParams, cosine_recipe
 from nasbench.strategies.sampled import SampledOneShot
 
 from nasbench.hookspecs import hookimpl
@@ -104,19 +106,17 @@ class Gdas(SampledOneShot):
     summary: ClassVar[str] = ("GDAS / SNAS: Gumbel-softmax sampled one-shot search (Dong & "
                               "Yang 2019; Xie et al. 2019)")
     Params: ClassVar[type] = GdasParams
+    supernet_gradient: ClassVar[bool] = True
 
     @property
     def w_split(self) -> str:  # type: ignore[override]
         return "w" if self.params.variant == "gdas" else "train"
 
     def recipe(self) -> Any:
-        from nasbench.training.recipe import TrainingRecipe
-
         p = self.params
-        return TrainingRecipe(batch_size=p.batch_size, optimizer="sgd", lr=p.w_lr,
-                              momentum=p.w_momentum, nesterov=bool(p.w_nesterov),
-                              weight_decay=p.w_weight_decay, schedule="cosine",
-                              lr_min=p.w_lr_min, grad_clip=p.grad_clip)
+        return cosine_recipe(p.batch_size, lr=p.w_lr, lr_min=p.w_lr_min, momentum=p.w_momentum,
+                             nesterov=bool(p.w_nesterov), weight_decay=p.w_weight_decay,
+                             grad_clip=p.grad_clip)
 
     def train_step(self) -> None:
         from nasbench.supernet.estimators import relaxed, straight_through

@@ -65,6 +65,10 @@ class OneShotStrategy(Strategy):
     requires: ClassVar[frozenset[str]] = frozenset({"supernet"})
     w_split: ClassVar[str] = "train"
     """The data split the shared weights train on (its epochs are the schedule's epochs)."""
+    supernet_gradient: ClassVar[bool] = False
+    """Whether the method differentiates a loss through the supernet with respect to its
+    architecture (DARTS, GDAS, UNAS): a supernet trained by reinforcement learning (the
+    ``dqn`` evaluator's) has no such loss, and a study pairing them is refused."""
 
     supernet: SupernetAccess
 
@@ -163,3 +167,29 @@ class OneShotStrategy(Strategy):
         self._best.load_state_dict(state["best"])
         self.load_own_state(state["own"])
 
+
+
+def cosine_recipe(batch_size: int, *, optimizer: str = "sgd", lr: float, lr_min: float,
+                  momentum: float, nesterov: bool, weight_decay: float, grad_clip: float
+                  ) -> Any:
+    """The shared weights' :class:`~nasbench.training.recipe.TrainingRecipe` of the one-shot
+    methods: one optimiser whose learning rate is cosine-annealed from ``lr`` to ``lr_min``
+    over the schedule, with weight decay and gradient-norm clipping (0: off)."""
+    from nasbench.training.recipe import TrainingRecipe
+
+    return TrainingRecipe(batch_size=batch_size, optimizer=optimizer, lr=lr, momentum=momentum,
+                          nesterov=nesterov, weight_decay=weight_decay, schedule="cosine",
+                          lr_min=lr_min, grad_clip=grad_clip)
+
+
+def architecture_logits(space: SearchSpace, rng: np.random.Generator, *, init: float,
+                        lr: float, beta1: float, weight_decay: float) -> tuple[list[Any], Any]:
+    """Logits over the space's relaxation (:meth:`~nasbench.api.SearchSpace.relaxation_shapes`),
+    starting at ``init`` times N(0, 1) draws of ``rng``, and their Adam optimiser (betas
+    ``(beta1, 0.999)``): the architecture parameters of DARTS, GDAS, SNAS and UNAS."""
+    import torch
+
+    logits = [torch.from_numpy(init * rng.standard_normal(shape)).float().requires_grad_(True)
+              for shape in space.relaxation_shapes()]
+    optimizer = torch.optim.Adam(logits, lr=lr, betas=(beta1, 0.999), weight_decay=weight_decay)
+    return logits, optimizer

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from nasbench.strategies.oneshot import AnytimeParams, OneShotStrategy
+from nasbench.strategies.oneshot import AnytimeParams, OneShotStrategy, cosine_recipe
 
 from nasbench.api import Architecture
 from nasbench.hookspecs import hookimpl
@@ -60,12 +60,9 @@ class RandomSearchWeightSharing(OneShotStrategy):
     w_split: ClassVar[str] = "w"
 
     def recipe(self) -> Any:
-        from nasbench.training.recipe import TrainingRecipe
-
         p = self.params
-        return TrainingRecipe(batch_size=p.batch_size, optimizer="sgd", lr=p.lr,
-                              momentum=p.momentum, nesterov=False, weight_decay=p.weight_decay,
-                              schedule="cosine", lr_min=p.lr_min, grad_clip=p.grad_clip)
+        return cosine_recipe(p.batch_size, lr=p.lr, lr_min=p.lr_min, momentum=p.momentum,
+                             nesterov=False, weight_decay=p.weight_decay, grad_clip=p.grad_clip)
 
     def train_step(self) -> None:
         arch = self.space.sample(self.rng)

@@ -26,7 +26,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from nasbench.strategies.oneshot import OneShotStrategy
+from nasbench.strategies.oneshot import OneShotStrategy, architecture_logits
 
 from nasbench.api import Architecture
 
@@ -43,18 +43,11 @@ class SampledOneShot(OneShotStrategy):
     """
 
     def prepare(self) -> None:
-        import torch
-
         from nasbench.supernet.estimators import GradientMoments
 
         p = self.params
-        self.logits = [
-            torch.from_numpy(p.alpha_init * self.rng.standard_normal(shape))
-            .float().requires_grad_(True)
-            for shape in self.space.relaxation_shapes()
-        ]
-        self.alpha_optimizer = torch.optim.Adam(
-            self.logits, lr=p.alpha_lr, betas=(p.alpha_beta1, 0.999),
+        self.logits, self.alpha_optimizer = architecture_logits(
+            self.space, self.rng, init=p.alpha_init, lr=p.alpha_lr, beta1=p.alpha_beta1,
             weight_decay=p.alpha_weight_decay)
         self.moments = GradientMoments()
         self.variances: list[float] = []

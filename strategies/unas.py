@@ -49,7 +49,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-from nasbench.strategies.oneshot import AnytimeParams
+from nasbench.strategies.oneshot import AnytimeParams, cosine_recipe
 from nasbench.strategies.sampled import SampledOneShot
 
 from nasbench.api import Architecture
@@ -121,15 +121,14 @@ class Unas(SampledOneShot):
     summary: ClassVar[str] = ("UNAS: sampled one-shot search with REBAR/Gumbel-softmax and "
                               "REINFORCE for non-differentiable costs (Vahdat et al. 2020)")
     Params: ClassVar[type] = UnasParams
+    supernet_gradient: ClassVar[bool] = True
     w_split: ClassVar[str] = "w"
 
     def recipe(self) -> Any:
-        from nasbench.training.recipe import TrainingRecipe
-
         p = self.params
-        return TrainingRecipe(batch_size=p.batch_size, optimizer="adam", lr=p.w_lr,
-                              momentum=0.9, nesterov=False, weight_decay=p.w_weight_decay,
-                              schedule="cosine", lr_min=p.w_lr_min, grad_clip=p.grad_clip)
+        return cosine_recipe(p.batch_size, optimizer="adam", lr=p.w_lr, lr_min=p.w_lr_min,
+                             momentum=0.9, nesterov=False, weight_decay=p.w_weight_decay,
+                             grad_clip=p.grad_clip)
 
     def setup(self, space: Any, rng: Any, context: Any) -> None:
         super().setup(space, rng, context)

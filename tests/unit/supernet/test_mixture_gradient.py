@@ -45,10 +45,38 @@ def test_one_hot_weights_train_exactly_the_path(make_handle) -> None:
     assert loss_mix == pytest.approx(loss_path, rel=1e-6)
     for a, b in zip(_weights(path), _weights(mixture), strict=True):
         assert torch.allclose(a, b, atol=1e-6)
+    # Undifferentiated one-hot weights run as the path itself: bit for bit.
+    hard = make_handle()
+    assert hard.train_step(batch, weights=_one_hot(ARCH)) == loss_path
+    for a, b in zip(_weights(path), _weights(hard), strict=True):
+        assert torch.equal(a, b)
+    relaxed = make_handle()
+    relaxed.supernet.set_relaxation([_one_hot(ARCH)[0] * 0.5 + 0.1])  # not one-hot
+    assert all(cell._relaxation is not None for cell in relaxed.supernet._mixed_cells)
     (g,) = grads
     assert g.shape == (6, len(OPS)) and g.abs().sum() > 0
-    # Only the sampled operations ran: the others' weights got no gradient.
-    assert torch.equal(g[_one_hot(ARCH)[0] == 0], torch.zeros(6 * (len(OPS) - 1)))
+
+
+def test_unsampled_weights_get_their_nodes_output_gradient(make_handle) -> None:
+    """As NAS-Bench-201's released forward_gdas: an unsampled operation is not computed, but
+    its weight (zero) is added to its edge's output, so its gradient is the sum of the
+    node's output gradient, equal for every unsampled weight of the edges into one node."""
+    from nasbench.spaces.nb201 import EDGES
+
+    handle = make_handle()
+    arch = (3, 1, 4, 0, 2, 3)  # edge (0, 3) samples none
+    _, (g,) = handle.mixture_gradient(_one_hot(arch), handle.batch("alpha", 32))
+    sampled = _one_hot(arch)[0].bool()
+    per_node = {}
+    for e, (_, j) in enumerate(EDGES):
+        unsampled = g[e][~sampled[e]]
+        assert torch.allclose(unsampled, unsampled[0].expand_as(unsampled))
+        per_node.setdefault(j, []).append(float(unsampled[0]))
+    for j, values in per_node.items():
+        assert values == pytest.approx([values[0]] * len(values), rel=1e-5), j
+        assert values[0] != 0
+    assert len({round(v[0], 9) for v in per_node.values()}) == 3
+    assert g[3, OPS.index("none")] == 0  # a sampled none multiplies zeros: no gradient
 
 
 def test_accumulated_step_equals_immediate_step_and_values_match(make_handle) -> None:
