@@ -32,7 +32,7 @@ from nasbench.protocol import Study
 from nasbench.registry import Plugins, load_plugins, make_plugin_manager
 from nasbench.run.isolation import extra_plugins
 from nasbench.run.loop import RunJob, execute_run
-from nasbench.run.records import FinalRecord, TrialRecord
+from nasbench.run.records import FinalRecord, TrialBatch
 from nasbench.run.session import Session
 from nasbench.run.writer import Writer
 from nasbench.store import FLUSH_SECONDS
@@ -54,7 +54,10 @@ class _DirectSink:
     def __init__(self, writer: Writer) -> None:
         self.writer = writer
 
-    def record(self, run_id: str, record: TrialRecord | FinalRecord) -> None:
+    def trials(self, run_id: str, batch: TrialBatch) -> None:
+        self.writer.trials(run_id, batch)
+
+    def record(self, run_id: str, record: FinalRecord) -> None:
         self.writer.record(run_id, record)
 
     def checkpoint(self, run_id: str, n_trials: int, data: bytes) -> None:
@@ -240,8 +243,12 @@ class _QueueSink:
         self.buffer: list[tuple] = []
         self.last = time.perf_counter()
 
-    def record(self, run_id: str, record: TrialRecord | FinalRecord) -> None:
+    def trials(self, run_id: str, batch: TrialBatch) -> None:
+        self.buffer.append(("trials", run_id, batch.to_wire()))
+
+    def record(self, run_id: str, record: FinalRecord) -> None:
         self.buffer.append(("rec", run_id, record.to_log()))
+        self.send()  # a final-protocol evaluation is expensive: on its way at once
 
     def checkpoint(self, run_id: str, n_trials: int, data: bytes) -> None:
         self.buffer.append(("ckpt", run_id, n_trials, data))
