@@ -2,8 +2,9 @@
 of single-threaded worker processes, or an existing scheduler).
 
 Every run is a unit of work. Tabular runs take milliseconds, and a Dask task costs about
-2 ms of wall time, so runs travel in chunks of neighbouring runs (a few per worker, at most
-``MAX_CHUNK_RUNS`` runs each), a few in flight at a time, in the study's order. A worker
+2 ms of wall time, so runs travel in chunks of neighbouring runs (at most ``MAX_CHUNK_RUNS``
+runs each, shrinking to single runs as the study nears its end), a few in flight at a time,
+in the study's order. A worker
 streams what its runs produce (trial records, final evaluations, checkpoints, summaries)
 back to the driver through a ``distributed.Queue``, in batches at least every
 ``FLUSH_SECONDS``; the driver alone writes them down
@@ -32,7 +33,7 @@ from nasbench.protocol import Study
 from nasbench.registry import Plugins, load_plugins, make_plugin_manager
 from nasbench.run.isolation import extra_plugins
 from nasbench.run.loop import RunJob, execute_run
-from nasbench.run.records import FinalRecord, TrialBatch
+from nasbench.run.records import FinalRecord, Names, TrialBatch
 from nasbench.run.session import Session
 from nasbench.run.writer import Writer
 from nasbench.store import FLUSH_SECONDS
@@ -41,8 +42,9 @@ SCHEDULER_ENV = "NASBENCH_SCHEDULER"
 """Environment variable naming an existing Dask scheduler (``tcp://HOST:PORT``)."""
 
 TASKS_PER_WORKER = 4
-"""Chunks of runs per worker: enough to balance uneven runs, few enough that the cost of a
-Dask task (about 2 ms) stays invisible next to a chunk of tabular runs."""
+"""Chunks in flight per worker, and the share of the runs left that a chunk takes (one
+``TASKS_PER_WORKER * workers``-th): enough to balance uneven runs, few enough that the cost
+of a Dask task (about 2 ms) stays invisible next to a chunk of tabular runs."""
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
@@ -148,10 +150,17 @@ the driver's tables (written in run order) wait for few runs (memory stays bound
 
 
 def _chunks(jobs: Sequence[RunJob], n: int) -> list[list[RunJob]]:
-    """Neighbouring runs together: at least ``n`` chunks, none of over MAX_CHUNK_RUNS runs."""
-    n = max(1, min(len(jobs), max(n, -(-len(jobs) // MAX_CHUNK_RUNS))))
-    size = -(-len(jobs) // n)
-    return [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
+    """Neighbouring runs together, in chunks that shrink as the study nears its end (guided
+    self-scheduling): each takes a ``1/n`` share of the runs left, at most MAX_CHUNK_RUNS and at
+    least one. Early chunks are large (few Dask tasks); the last ones are single runs, so that
+    no worker is left with a long chunk while the others idle."""
+    out: list[list[RunJob]] = []
+    i = 0
+    while i < len(jobs):
+        size = max(1, min(MAX_CHUNK_RUNS, -(-(len(jobs) - i) // max(1, n))))
+        out.append(list(jobs[i:i + size]))
+        i += size
+    return out
 
 
 def run_on_dask(study: Study, plugins: Plugins, jobs: Sequence[RunJob], writer: Writer, *,
@@ -231,6 +240,7 @@ def _drain(channel: Any, writer: Writer, wait: float) -> None:
 
 # -- on a worker ---------------------------------------------------------------------------------
 _SESSIONS: dict[str, Session] = {}
+_NAMES: dict[str, Names] = {}
 
 
 class _QueueSink:
@@ -238,13 +248,15 @@ class _QueueSink:
     ``FLUSH_SECONDS`` (each put is a round trip to the scheduler), and at once for a
     checkpoint, which must follow the trials it covers."""
 
-    def __init__(self, channel: Any) -> None:
+    def __init__(self, channel: Any, names: Names) -> None:
         self.channel = channel
+        self.names = names
         self.buffer: list[tuple] = []
         self.last = time.perf_counter()
 
     def trials(self, run_id: str, batch: TrialBatch) -> None:
-        self.buffer.append(("trials", run_id, batch.to_wire()))
+        # the architectures' strings and keys are worked out here, not in the driver
+        self.buffer.append(("trials", run_id, batch.named(self.names).to_wire()))
 
     def record(self, run_id: str, record: FinalRecord) -> None:
         self.buffer.append(("rec", run_id, record.to_log()))
@@ -288,7 +300,10 @@ def _run_chunk(study: Study, extra: list[object], jobs: list[RunJob], channel_na
     from distributed import Queue, get_client
 
     session = _worker_session(study, extra, threads)
-    sink = _QueueSink(Queue(channel_name, client=get_client()))
+    names = _NAMES.get(study.config_hash)
+    if names is None:
+        names = _NAMES[study.config_hash] = Names(session.space)
+    sink = _QueueSink(Queue(channel_name, client=get_client()), names)
     for job in jobs:
         execute_run(session, job, sink)
     sink.send()

@@ -129,11 +129,15 @@ class TrialBatch:
         rows: ``("trial", index, ...)`` tuples with consecutive indices from ``first``.
     """
 
-    __slots__ = ("first", "rows")
+    __slots__ = ("first", "names", "rows")
 
-    def __init__(self, first: int, rows: list[tuple] | None = None) -> None:
+    def __init__(self, first: int, rows: list[tuple] | None = None,
+                 names: tuple[list[str], list[str], list[str | None]] | None = None) -> None:
         self.first = first
         self.rows: list[tuple] = [] if rows is None else rows
+        self.names = names
+        """The public strings of its architectures, their keys and the incumbents' strings,
+        when a worker computed them (:meth:`named`), so that the driver need not."""
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -148,39 +152,56 @@ class TrialBatch:
         """The batch of ``records`` (consecutive trials)."""
         return cls(records[0].trial if records else first, [r.to_log() for r in records])
 
+    def named(self, names: Names) -> TrialBatch:
+        """This batch with its architectures' strings and keys (computed where it ran)."""
+        archs = [row[2] for row in self.rows]
+        self.names = (names.strings(archs), names.keys(archs),  # type: ignore[assignment]
+                      names.strings([row[11] for row in self.rows]))
+        return self
+
     @classmethod
     def concat(cls, batches: Sequence[TrialBatch], first: int = 0) -> TrialBatch:
         """One batch of consecutive ``batches``."""
         if len(batches) == 1:
             return batches[0]
+        named = None
+        if batches and all(b.names is not None for b in batches):
+            named = tuple([s for b in batches for s in b.names[i]]  # type: ignore[index]
+                          for i in range(3))
         return cls(batches[0].first if batches else first,
-                   [row for b in batches for row in b.rows])
+                   [row for b in batches for row in b.rows], named)  # type: ignore[arg-type]
 
     def since(self, index: int) -> TrialBatch:
         """The trials from ``index`` on (a re-executed run handing over some again)."""
-        return TrialBatch(max(index, self.first), self.rows[max(0, index - self.first):])
+        skip = max(0, index - self.first)
+        named = None if self.names is None else tuple(col[skip:] for col in self.names)
+        return TrialBatch(max(index, self.first), self.rows[skip:],
+                          named)  # type: ignore[arg-type]
 
     def records(self) -> list[TrialRecord]:
         return [TrialRecord.from_log(row) for row in self.rows]
 
-    def to_wire(self) -> tuple[int, list[tuple]]:
+    def to_wire(self) -> tuple:
         """Plain data, to travel from a worker to the driver."""
-        return self.first, self.rows
+        return self.first, self.rows, self.names
 
     @classmethod
     def from_wire(cls, data: Sequence[Any]) -> TrialBatch | None:
-        """The batch :meth:`to_wire` sent; ``None`` for anything else (never trusted blindly:
-        each row must be a trial row with the next index)."""
+        """The batch :meth:`to_wire` sent; ``None`` for anything else (each row must be a
+        trial row with the next index, and each name column one entry per row)."""
         try:
-            first, rows = data
+            first, rows, names = data
             first = int(first)
             for i, row in enumerate(rows):
                 if (not isinstance(row, tuple) or len(row) != len(TRIAL_FIELDS) + 1
                         or row[0] != "trial" or row[1] != first + i):
                     return None
+            if names is not None and (len(names) != 3
+                                      or any(len(col) != len(rows) for col in names)):
+                return None
         except (TypeError, ValueError):
             return None
-        return cls(first, list(rows))
+        return cls(first, list(rows), names)
 
 
 RECORD_TYPES: dict[str, type[TrialRecord] | type[FinalRecord]] = {
@@ -232,6 +253,23 @@ class Names:
             k = self._keys[arch] = self.space.arch_key(arch)
         return k
 
+    def strings(self, archs: Sequence[Architecture | None]) -> list[str | None]:
+        """The strings of many architectures (``None`` stays ``None``), looked up in bulk."""
+        return self._bulk(archs, self._strings, self.string)
+
+    def keys(self, archs: Sequence[Architecture]) -> list[str]:
+        """The canonical keys of many architectures, looked up in bulk."""
+        return self._bulk(archs, self._keys, self.key)  # type: ignore[return-value]
+
+    @staticmethod
+    def _bulk(archs: Sequence[Architecture | None], memo: dict[Architecture, str],
+              one: Any) -> list[str | None]:
+        out: list[str | None] = list(map(memo.get, archs))
+        if None in out:  # first sightings (and missing incumbents)
+            out = [s if s is not None or a is None else one(a)
+                   for s, a in zip(out, archs, strict=True)]
+        return out
+
 
 def columns(names: Names, study: Study, spec: RunSpec,
             records: Sequence[TrialRecord] | Sequence[FinalRecord] | TrialBatch,
@@ -260,17 +298,17 @@ def columns(names: Names, study: Study, spec: RunSpec,
         "seed": [spec.seed] * n,
     }
     values = fields_of["values"]
+    named = None if final else batch.names
     cols: dict[str, list[Any]] = {}
     for name in order:
         if name in run:
             cols[name] = run[name]
         elif name == "arch":
-            cols[name] = [names.string(a) for a in fields_of["arch"]]
+            cols[name] = names.strings(fields_of["arch"]) if named is None else named[0]
         elif name == "arch_key":
-            cols[name] = [names.key(a) for a in fields_of["arch"]]
+            cols[name] = names.keys(fields_of["arch"]) if named is None else named[1]
         elif name == "incumbent":
-            cols[name] = [names.string(a) if a is not None else None
-                          for a in fields_of["incumbent"]]
+            cols[name] = names.strings(fields_of["incumbent"]) if named is None else named[2]
         elif name == "search_metric":
             cols[name] = [v[0] for v in values]
         elif name in fields_of:
