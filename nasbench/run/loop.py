@@ -411,45 +411,65 @@ def baseline_run(session: Session, spec: RunSpec) -> dict[str, Any]:
 
 def final_run(session: Session, spec: RunSpec, arch: Architecture | None,
               logged: Sequence[FinalRecord], sink: Sink) -> dict[str, Any]:
-    """Evaluate ``arch`` under the final protocol (skipping what is logged) and summarise: per
-    metric, the mean over the repeats that ended ``ok``.
+    """Evaluate ``arch`` under the final protocol (skipping what is logged) and summarise (see
+    :func:`final_summary`)."""
+    study = session.study
+    assert study.final is not None
+    if arch is None:
+        return final_summary(study, session.wanted, [])
+    key = session.space.arch_key(arch)
+    done = {r.repeat: r for r in logged if r.arch_key == key}
+    for repeat in final_repeats_missing(study, key, logged):
+        record = final_evaluation(session, spec, arch, repeat)
+        sink.record(spec.run_id, record)
+        sink.flush()
+        done[repeat] = record
+    return final_summary(study, session.wanted, [done[r] for r in range(study.final.repeats)])
+
+
+def final_repeats_missing(study: Any, key: str, logged: Sequence[FinalRecord]) -> list[int]:
+    """The final-protocol repeats of the architecture with key ``key`` not in ``logged``."""
+    assert study.final is not None
+    have = {r.repeat for r in logged if r.arch_key == key}
+    return [r for r in range(study.final.repeats) if r not in have]
+
+
+def final_evaluation(session: Session, spec: RunSpec, arch: Architecture,
+                     repeat: int) -> FinalRecord:
+    """One final-protocol evaluation of run ``spec``'s answer ``arch``: a unit of work of its
+    own (a Dask task when the study runs on a cluster), seeded by the run, the architecture
+    and the repeat alone."""
+    study = session.study
+    key = session.space.arch_key(arch)
+    seed = seeding.int_seed(study.root_seed, "final", spec.seed, key, repeat)
+    ev, wall = session.evaluate(Trial(arch), seed, final=True)
+    return FinalRecord(repeat, arch, key, ev.status, ev.reason, ev.cost, seed, wall, ev.values,
+                       ev.info)
+
+
+def final_summary(study: Any, wanted: Sequence[str],
+                  records: Sequence[FinalRecord]) -> dict[str, Any]:
+    """A run's final figures from its final-protocol ``records`` (every repeat; none when the
+    run has no answer): per metric, the mean over the repeats that ended ``ok``.
 
     Returns:
         ``final_metrics`` (report metric -> mean), ``final_search_metric``, ``final_repeats``,
         ``final_n_failed`` and ``final_cost`` (summed over the repeats).
     """
-    study = session.study
-    assert study.final is not None
-    out: dict[str, Any] = {
-        "final_metrics": dict.fromkeys(study.report_metrics), "final_search_metric": None,
-        "final_repeats": 0, "final_n_failed": 0, "final_cost": 0.0,
-    }
-    if arch is None:
-        return out
-    key = session.space.arch_key(arch)
-    done = {r.repeat: r for r in logged if r.arch_key == key}
-    for repeat in range(study.final.repeats):
-        if repeat in done:
-            continue
-        seed = seeding.int_seed(study.root_seed, "final", spec.seed, key, repeat)
-        ev, wall = session.evaluate(Trial(arch), seed, final=True)
-        record = FinalRecord(repeat, arch, key, ev.status, ev.reason, ev.cost, seed, wall,
-                             ev.values, ev.info)
-        sink.record(spec.run_id, record)
-        sink.flush()
-        done[repeat] = record
-    records = [done[r] for r in range(study.final.repeats)]
+    if not records:
+        return {"final_metrics": dict.fromkeys(study.report_metrics),
+                "final_search_metric": None, "final_repeats": 0, "final_n_failed": 0,
+                "final_cost": 0.0}
     ok = [r for r in records if r.status == "ok"]
-    means = [_mean(r.values[j] for r in ok) for j in range(len(session.wanted))]
-    values = dict(zip(session.wanted, means, strict=True))
-    out.update(
-        final_metrics={m: values[m] for m in study.report_metrics},
-        final_search_metric=values[study.search_metric],
-        final_repeats=len(records),
-        final_n_failed=len(records) - len(ok),
-        final_cost=float(sum(r.cost for r in records)),
-    )
-    return out
+    means = [_mean(r.values[j] for r in ok) for j in range(len(wanted))]
+    values = dict(zip(wanted, means, strict=True))
+    return {
+        "final_metrics": {m: values[m] for m in study.report_metrics},
+        "final_search_metric": values[study.search_metric],
+        "final_repeats": len(records),
+        "final_n_failed": len(records) - len(ok),
+        "final_cost": float(sum(r.cost for r in records)),
+    }
 
 
 def _mean(values: Any) -> float | None:
@@ -457,9 +477,16 @@ def _mean(values: Any) -> float | None:
     return sum(finite) / len(finite) if finite else None
 
 
-def execute_run(session: Session, job: RunJob, sink: Sink) -> dict[str, Any]:
+def execute_run(session: Session, job: RunJob, sink: Sink, *,
+                defer_final: bool = False) -> dict[str, Any]:
     """Execute (or resume) one run to its end, final protocol included, and hand its summary
-    to ``sink``. A strategy that raises ends the run ``failed``; the study goes on."""
+    to ``sink``. A strategy that raises ends the run ``failed``; the study goes on.
+
+    With ``defer_final``, a run that found an answer under a study with a final protocol
+    stops after its search and hands its summary to ``sink.searched`` instead: the executor
+    runs each final-protocol evaluation as a unit of work of its own
+    (:func:`final_evaluation`) and completes the summary (:func:`final_summary`).
+    """
     spec = job.spec
     try:
         if spec.is_baseline:
@@ -468,6 +495,9 @@ def execute_run(session: Session, job: RunJob, sink: Sink) -> dict[str, Any]:
             summary = search_run(session, job, sink)
         if session.final_evaluator is not None:
             incumbent = summary["incumbent"]
+            if defer_final and incumbent is not None:
+                sink.searched(spec.run_id, summary)  # type: ignore[attr-defined]
+                return summary
             arch = session.space.from_string(incumbent) if incumbent is not None else None
             summary.update(final_run(session, spec, arch, job.finals, sink))
     except (UserError, KeyboardInterrupt):

@@ -101,6 +101,11 @@ class Writer:
             self._on_trials(run_id, 1)
         self._dirty = True
 
+    def finals(self, run_id: str) -> list[FinalRecord]:
+        """The final-protocol evaluations of run ``run_id`` logged so far."""
+        run = self._runs.get(run_id)
+        return list(run.finals) if run is not None else []
+
     def checkpoint(self, run_id: str, n_trials: int, data: bytes) -> None:
         run = self._runs.get(run_id)
         if run is None or run.done or n_trials > run.n_trials:
