@@ -59,6 +59,7 @@ class Writer:
         self._on_done = on_done
         self._on_finished = on_finished
         self._last_flush = time.perf_counter()
+        self._stale: list[str] = []
 
     def start(self, spec: RunSpec, records: list[TrialRecord], finals: list[FinalRecord]) -> None:
         """Expect records of run ``spec``, which already logged ``records`` and ``finals``."""
@@ -118,13 +119,23 @@ class Writer:
         if self._dirty:
             self.log.flush()
             self._dirty = False
+        self._remove_stale()
         self._last_flush = time.perf_counter()
+
+    def _remove_stale(self) -> None:
+        """Remove the checkpoints of runs whose summaries are written."""
+        for run_id in self._stale:
+            self.layout.checkpoint(run_id).unlink(missing_ok=True)
+        self._stale = []
 
     def maybe_flush(self) -> None:
         if self._dirty and time.perf_counter() - self._last_flush >= FLUSH_SECONDS:
             self.flush()
 
-    def done(self, run_id: str, summary: dict[str, Any]) -> None:
+    def done(self, run_id: str, summary: dict[str, Any], *, flush: bool = True) -> None:
+        """Append run ``run_id``'s summary: the run is done. It is written at once, or with
+        ``flush=False`` at the next flush, at most ``FLUSH_SECONDS`` later (a driver that
+        receives many summaries at a time writes them together)."""
         run = self._runs.get(run_id)
         if run is None or run.done:
             return
@@ -134,10 +145,15 @@ class Writer:
             write_atomic(self.layout.error(run_id), f"{summary.get('reason')}\n\n{trace}".encode())
         self.log.append(run_id, ("done", summary))
         self._dirty = True
-        self.flush()
+        if flush:
+            self.flush()
+        else:
+            self.maybe_flush()
         run.done = True
-        if run.saved:
-            self.layout.checkpoint(run_id).unlink(missing_ok=True)
+        if run.saved:  # once the summary is on disk (else a kill would leave neither)
+            self._stale.append(run_id)
+            if flush:
+                self._remove_stale()
         trials = TrialBatch.concat(run.batches)
         finals = sorted(run.finals, key=lambda f: f.repeat)
         run.batches, run.finals = [], []
@@ -148,6 +164,7 @@ class Writer:
 
     def close(self) -> None:
         self.log.close()
+        self._remove_stale()
 
     def handle(self, message: tuple) -> None:
         """Apply one message from a worker (see :mod:`nasbench.run.executors`)."""
@@ -165,4 +182,4 @@ class Writer:
         elif kind == "ckpt":
             self.checkpoint(message[1], message[2], message[3])
         elif kind == "done":
-            self.done(message[1], message[2])
+            self.done(message[1], message[2], flush=False)
