@@ -15,8 +15,11 @@ tables. The clock starts once the workers have imported torch and Lightning (imp
 several seconds per process, is start-up, not throughput); the cluster's own start-up is
 printed apart.
 
-Under load from elsewhere the workers compete for the cores, so the ratio is a lower bound;
-the load average is printed before and after.
+Under load from elsewhere the workers compete for the cores with everything else, and the
+ratio says less about the harness than about the machine's scheduler; so a control runs
+first: a fixed single-threaded torch workload in one process and in ``--workers`` processes
+(2.00x on two idle cores), and the ratio is also printed against it. The load average is
+printed before and after.
 """
 
 from __future__ import annotations
@@ -47,6 +50,34 @@ def _warm() -> tuple[int, int]:
     import torch
 
     return os.getpid(), torch.get_num_threads()
+
+
+def _spin(_: int) -> float:
+    """A fixed amount of single-threaded torch work (the control); its seconds."""
+    import torch
+
+    torch.set_num_threads(1)
+    a = torch.randn(256, 256)
+    t = time.perf_counter()
+    for _ in range(400):
+        a = torch.tanh(a @ a) * 0.5
+    return time.perf_counter() - t
+
+
+def _control(workers: int) -> float:
+    """How much more of a fixed torch workload ``workers`` processes get done than one, in
+    the same wall time, right now: what this machine offers a second worker at its present
+    load (2.0 on two idle cores)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    rates = {}
+    for n in (1, workers):
+        with ProcessPoolExecutor(n) as pool:
+            list(pool.map(_spin, range(n)))  # start-up and imports
+            t = time.perf_counter()
+            list(pool.map(_spin, range(2 * n)))
+            rates[n] = 2 * n / (time.perf_counter() - t)
+    return rates[workers] / rates[1]
 
 
 def _study(args: argparse.Namespace):
@@ -102,6 +133,9 @@ def main() -> None:
     print(f"{EXAMPLE.name}, reduced: {args.seeds} seeds x {args.evals} evaluations x 2 "
           f"strategies, {args.baseline} baseline runs, final protocol 2 repeats per run; "
           f"{os.cpu_count()} CPUs; load average before {os.getloadavg()[0]:.2f}")
+    control = _control(args.workers)
+    print(f"control: {args.workers} processes get {control:.2f}x the fixed torch work of one "
+          "done in the same time (2.00x on two idle cores)")
     rates = {}
     with tempfile.TemporaryDirectory() as tmp:
         for workers in (1, args.workers):
@@ -118,7 +152,8 @@ def main() -> None:
     print(f"{args.workers} workers / 1 worker: {rates[args.workers] / rates[1]:.2f}x "
           f"(target >= 1.8x); identical tables (measured times aside): "
           f"{'yes' if not diff else 'NO, ' + ', '.join(diff)}; "
-          f"load average after {os.getloadavg()[0]:.2f}")
+          f"load average after {os.getloadavg()[0]:.2f}; against the control "
+          f"{rates[args.workers] / rates[1] / control:.2f}")
 
 
 if __name__ == "__main__":
