@@ -2,8 +2,9 @@
 of single-threaded worker processes, or an existing scheduler).
 
 Every run is a unit of work. Tabular runs take milliseconds, and a Dask task costs about
-2 ms of wall time, so runs travel in chunks of neighbouring runs (a few per worker, at most
-``MAX_CHUNK_RUNS`` runs each), a few in flight at a time, in the study's order. A worker
+2 ms of wall time, so runs travel in chunks of neighbouring runs (at most ``MAX_CHUNK_RUNS``
+runs each, shrinking to single runs as the study nears its end), a few in flight at a time,
+in the study's order. A worker
 streams what its runs produce (trial records, final evaluations, checkpoints, summaries)
 back to the driver through a ``distributed.Queue``, in batches at least every
 ``FLUSH_SECONDS``; the driver alone writes them down
@@ -31,8 +32,15 @@ from nasbench.errors import UserError
 from nasbench.protocol import Study
 from nasbench.registry import Plugins, load_plugins, make_plugin_manager
 from nasbench.run.isolation import extra_plugins
-from nasbench.run.loop import RunJob, execute_run
-from nasbench.run.records import FinalRecord, TrialRecord
+from nasbench.run.loop import (
+    RunJob,
+    execute_run,
+    final_evaluation,
+    final_repeats_missing,
+    final_summary,
+)
+from nasbench.run.plan import RunSpec
+from nasbench.run.records import FinalRecord, Names, TrialBatch, from_log
 from nasbench.run.session import Session
 from nasbench.run.writer import Writer
 from nasbench.store import FLUSH_SECONDS
@@ -41,8 +49,9 @@ SCHEDULER_ENV = "NASBENCH_SCHEDULER"
 """Environment variable naming an existing Dask scheduler (``tcp://HOST:PORT``)."""
 
 TASKS_PER_WORKER = 4
-"""Chunks of runs per worker: enough to balance uneven runs, few enough that the cost of a
-Dask task (about 2 ms) stays invisible next to a chunk of tabular runs."""
+"""Chunks in flight per worker, and the share of the runs left that a chunk takes (one
+``TASKS_PER_WORKER * workers``-th): enough to balance uneven runs, few enough that the cost
+of a Dask task (about 2 ms) stays invisible next to a chunk of tabular runs."""
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
@@ -54,7 +63,10 @@ class _DirectSink:
     def __init__(self, writer: Writer) -> None:
         self.writer = writer
 
-    def record(self, run_id: str, record: TrialRecord | FinalRecord) -> None:
+    def trials(self, run_id: str, batch: TrialBatch) -> None:
+        self.writer.trials(run_id, batch)
+
+    def record(self, run_id: str, record: FinalRecord) -> None:
         self.writer.record(run_id, record)
 
     def checkpoint(self, run_id: str, n_trials: int, data: bytes) -> None:
@@ -145,10 +157,17 @@ the driver's tables (written in run order) wait for few runs (memory stays bound
 
 
 def _chunks(jobs: Sequence[RunJob], n: int) -> list[list[RunJob]]:
-    """Neighbouring runs together: at least ``n`` chunks, none of over MAX_CHUNK_RUNS runs."""
-    n = max(1, min(len(jobs), max(n, -(-len(jobs) // MAX_CHUNK_RUNS))))
-    size = -(-len(jobs) // n)
-    return [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
+    """Neighbouring runs together, in chunks that shrink as the study nears its end (guided
+    self-scheduling): each takes a ``1/n`` share of the runs left, at most MAX_CHUNK_RUNS and at
+    least one. Early chunks are large (few Dask tasks); the last ones are single runs, so that
+    no worker is left with a long chunk while the others idle."""
+    out: list[list[RunJob]] = []
+    i = 0
+    while i < len(jobs):
+        size = max(1, min(MAX_CHUNK_RUNS, -(-(len(jobs) - i) // max(1, n))))
+        out.append(list(jobs[i:i + size]))
+        i += size
+    return out
 
 
 def run_on_dask(study: Study, plugins: Plugins, jobs: Sequence[RunJob], writer: Writer, *,
@@ -180,25 +199,32 @@ def run_on_dask(study: Study, plugins: Plugins, jobs: Sequence[RunJob], writer: 
         waiting.reverse()
         in_flight = n_workers * TASKS_PER_WORKER
         futures: list[Any] = []
+        defer = study.final is not None
+        finals = _FinalJobs(client, study, study_ref, extra, writer, threads, resources,
+                            {job.spec.run_id: job.spec for job in jobs})
         try:
             while True:
                 running = [f for f in futures if not f.done()]
                 failed = any(f.status == "error" for f in futures if f.done())
                 while waiting and len(running) < in_flight and not failed:
                     fut = client.submit(_run_chunk, study_ref, extra, waiting.pop(),
-                                        channel.name, threads,
+                                        channel.name, threads, defer,
                                         key=f"nasbench-runs-{uuid.uuid4().hex}", pure=False,
                                         resources=resources)
                     futures.append(fut)
                     running.append(fut)
-                _drain(channel, writer, wait=0.02)
-                if not running and (not waiting or failed):
+                _drain(channel, writer, finals, wait=0.02)
+                failed = failed or finals.failed
+                if not running and not finals.pending and (not waiting or failed):
                     break
-            _drain(channel, writer, wait=0)
+                if failed and not running:
+                    break
+            _drain(channel, writer, finals, wait=0)
         finally:
             writer.flush()
-            for fut in futures:
+            for fut in [*futures, *finals.futures]:
                 fut.cancel()
+        futures += finals.futures
         errors = [f.exception() for f in futures if f.status == "error"]
         from distributed import KilledWorker
 
@@ -214,20 +240,83 @@ def run_on_dask(study: Study, plugins: Plugins, jobs: Sequence[RunJob], writer: 
             raise errors[0]
 
 
-def _drain(channel: Any, writer: Writer, wait: float) -> None:
-    """Apply every message waiting in ``channel``; when there is none, pause ``wait``
-    seconds (the scheduler holds the queue; a blocking get would log a timeout each time)."""
+def _drain(channel: Any, writer: Writer, finals: _FinalJobs, wait: float) -> None:
+    """Apply every message waiting in ``channel`` and every final-protocol evaluation done;
+    when there is nothing, pause ``wait`` seconds (the scheduler holds the queue; a blocking
+    get would log a timeout each time)."""
     batches = channel.get(batch=True)
     for batch in batches:
         for message in batch:
-            writer.handle(message)
+            if message[0] == "searched":
+                finals.start(message[1], message[2])
+            else:
+                writer.handle(message)
+    got = finals.collect()
     writer.maybe_flush()
-    if not batches and wait > 0:
+    if not batches and not got and wait > 0:
         time.sleep(wait)
+
+
+class _FinalJobs:
+    """The final-protocol evaluations of runs whose search ended on a worker, each a Dask
+    task of its own (they are the expensive part of a training study: a run's repeats then
+    train side by side, and beside other runs' searches). Once every repeat of a run is
+    logged, its summary is completed and the run is done."""
+
+    def __init__(self, client: Any, study: Study, study_ref: Any, extra: list[object],
+                 writer: Writer, threads: int, resources: dict[str, int] | None,
+                 specs: dict[str, RunSpec]) -> None:
+        self.client, self.study, self.study_ref, self.extra = client, study, study_ref, extra
+        self.writer, self.threads, self.resources, self.specs = writer, threads, resources, specs
+        self.wanted = tuple(dict.fromkeys((study.search_metric, *study.report_metrics)))
+        self.pending: dict[str, tuple[dict[str, Any], list[Any]]] = {}
+        self.started: set[str] = set()
+        self.futures: list[Any] = []
+
+    @property
+    def failed(self) -> bool:
+        return any(f.status == "error" for f in self.futures)
+
+    def start(self, run_id: str, summary: dict[str, Any]) -> None:
+        """Run ``run_id``'s search ended with ``summary``: submit its missing repeats."""
+        spec = self.specs.get(run_id)
+        if spec is None or run_id in self.started:
+            return  # a chunk executed again reports its runs again
+        self.started.add(run_id)
+        missing = final_repeats_missing(self.study, summary["incumbent_key"],
+                                        self.writer.finals(run_id))
+        futs = [self.client.submit(_final_task, self.study_ref, self.extra, spec,
+                                   summary["incumbent"], repeat, self.threads,
+                                   key=f"nasbench-final-{uuid.uuid4().hex}", pure=False,
+                                   resources=self.resources, priority=1)
+                for repeat in missing]
+        self.futures += futs
+        self.pending[run_id] = (summary, futs)
+
+    def collect(self) -> bool:
+        """Log the evaluations that finished; complete the runs whose repeats are all in.
+        Whether anything happened."""
+        got = False
+        for run_id, (summary, futs) in list(self.pending.items()):
+            for fut in [f for f in futs if f.status == "finished"]:
+                record = from_log(fut.result())
+                if isinstance(record, FinalRecord):
+                    self.writer.record(run_id, record)
+                futs.remove(fut)
+                got = True
+            if not futs:
+                del self.pending[run_id]
+                key = summary["incumbent_key"]
+                records = sorted((f for f in self.writer.finals(run_id) if f.arch_key == key),
+                                 key=lambda f: f.repeat)
+                summary.update(final_summary(self.study, self.wanted, records))
+                self.writer.done(run_id, summary)
+        return got
 
 
 # -- on a worker ---------------------------------------------------------------------------------
 _SESSIONS: dict[str, Session] = {}
+_NAMES: dict[str, Names] = {}
 
 
 class _QueueSink:
@@ -235,13 +324,19 @@ class _QueueSink:
     ``FLUSH_SECONDS`` (each put is a round trip to the scheduler), and at once for a
     checkpoint, which must follow the trials it covers."""
 
-    def __init__(self, channel: Any) -> None:
+    def __init__(self, channel: Any, names: Names) -> None:
         self.channel = channel
+        self.names = names
         self.buffer: list[tuple] = []
         self.last = time.perf_counter()
 
-    def record(self, run_id: str, record: TrialRecord | FinalRecord) -> None:
+    def trials(self, run_id: str, batch: TrialBatch) -> None:
+        # the architectures' strings and keys are worked out here, not in the driver
+        self.buffer.append(("trials", run_id, batch.named(self.names).to_wire()))
+
+    def record(self, run_id: str, record: FinalRecord) -> None:
         self.buffer.append(("rec", run_id, record.to_log()))
+        self.send()  # a final-protocol evaluation is expensive: on its way at once
 
     def checkpoint(self, run_id: str, n_trials: int, data: bytes) -> None:
         self.buffer.append(("ckpt", run_id, n_trials, data))
@@ -261,6 +356,11 @@ class _QueueSink:
         self.buffer.append(("done", run_id, summary))
         self.flush()
 
+    def searched(self, run_id: str, summary: dict[str, Any]) -> None:
+        """The run's search ended; the driver runs its final protocol as tasks of their own."""
+        self.buffer.append(("searched", run_id, summary))
+        self.send()
+
 
 def _worker_session(study: Study, extra: list[object], threads: int) -> Session:
     session = _SESSIONS.get(study.config_hash)
@@ -276,13 +376,25 @@ def _worker_session(study: Study, extra: list[object], threads: int) -> Session:
 
 
 def _run_chunk(study: Study, extra: list[object], jobs: list[RunJob], channel_name: str,
-               threads: int) -> list[str]:
-    """A Dask task: execute a chunk of runs, streaming their records to the driver."""
+               threads: int, defer_final: bool = False) -> list[str]:
+    """A Dask task: execute a chunk of runs, streaming their records to the driver (with
+    ``defer_final``, each run's search only: see :class:`_FinalJobs`)."""
     from distributed import Queue, get_client
 
     session = _worker_session(study, extra, threads)
-    sink = _QueueSink(Queue(channel_name, client=get_client()))
+    names = _NAMES.get(study.config_hash)
+    if names is None:
+        names = _NAMES[study.config_hash] = Names(session.space)
+    sink = _QueueSink(Queue(channel_name, client=get_client()), names)
     for job in jobs:
-        execute_run(session, job, sink)
+        execute_run(session, job, sink, defer_final=defer_final)
     sink.send()
     return [job.spec.run_id for job in jobs]
+
+
+def _final_task(study: Study, extra: list[object], spec: RunSpec, incumbent: str, repeat: int,
+                threads: int) -> tuple:
+    """A Dask task: one final-protocol evaluation of a run's answer, as a log row."""
+    session = _worker_session(study, extra, threads)
+    return final_evaluation(session, spec, session.space.from_string(incumbent),
+                            repeat).to_log()

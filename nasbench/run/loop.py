@@ -50,7 +50,7 @@ from nasbench.incumbent import Incumbent
 from nasbench.objectives import Scorer
 from nasbench.protocol import BASELINE_LABEL
 from nasbench.run.plan import RunSpec
-from nasbench.run.records import Evaluation, FinalRecord, TrialRecord
+from nasbench.run.records import Evaluation, FinalRecord, TrialBatch, TrialRecord
 from nasbench.run.session import Session
 from nasbench.store import FLUSH_SECONDS, checkpoint_bytes, warn
 
@@ -66,9 +66,15 @@ class StrategyError(Exception):
 
 
 class Sink(Protocol):
-    """Where a run hands what it produces; only the driver writes it down."""
+    """Where a run hands what it produces; only the driver writes it down.
 
-    def record(self, run_id: str, record: TrialRecord | FinalRecord) -> None: ...
+    Trials travel in batches (:class:`TrialBatch`, handed over at each flush and at the run's
+    end); final-protocol evaluations one by one, as each is expensive.
+    """
+
+    def trials(self, run_id: str, batch: TrialBatch) -> None: ...
+
+    def record(self, run_id: str, record: FinalRecord) -> None: ...
 
     def checkpoint(self, run_id: str, n_trials: int, data: bytes) -> None: ...
 
@@ -117,7 +123,10 @@ class RunState:
         return Observation(value, cost, ev.status, fidelity)  # type: ignore[arg-type]
 
     def account(self, arch: Architecture, fidelity: float | None, ev: Evaluation, repeat: bool,
-                cost: float, strategy_cost: float, count_repeats: bool) -> None:
+                cost: float, strategy_cost: float, count_repeats: bool,
+                observation: Observation | None = None) -> None:
+        """Count a trial; ``observation`` is what the strategy was told (made again if
+        ``None``)."""
         self.n_trials += 1
         if repeat:
             self.n_repeats += 1
@@ -125,22 +134,12 @@ class RunState:
             self.cache[(arch, fidelity)] = ev
             if ev.status != "ok":
                 self.n_failed += 1
-            self.best.update(arch, self.observation(ev, cost, fidelity))
+            self.best.update(arch, observation if observation is not None
+                             else self.observation(ev, cost, fidelity))
         if not repeat or count_repeats:
             self.n_counted += 1
         self.cum_cost += cost + strategy_cost
         self.strategy_cost += strategy_cost
-
-
-def stop_reason(session: Session, state: RunState) -> str | None:
-    b = session.study.budget
-    if b.evaluations is not None and state.n_counted >= b.evaluations:
-        return "budget: evaluations"
-    if b.cost is not None and state.cum_cost >= b.cost:
-        return "budget: cost"
-    if b.max_proposals is not None and state.n_trials >= b.max_proposals:
-        return "budget: max_proposals"
-    return None
 
 
 def recommends_itself(strategy: Strategy) -> bool:
@@ -197,62 +196,91 @@ class _RestartReplay(Exception):
 # -- live ----------------------------------------------------------------------------------------
 def live(session: Session, spec: RunSpec, strategy: Strategy, rng: np.random.Generator,
          state: RunState, sink: Sink, supernet: SupernetAccess | None) -> str:
-    """Ask, evaluate and tell until the budget ends; returns why the run stopped."""
+    """Ask, evaluate and tell until the budget ends; returns why the run stopped.
+
+    Finished trials gather in a :class:`TrialBatch` (one log row each) handed to ``sink`` at
+    least every ``FLUSH_SECONDS``, after any evaluation that took that long, and when the run
+    ends. This is the innermost loop of every study: it makes no object per trial beyond the
+    strategy's and evaluator's own, the observation and the row.
+    """
     space = session.space
     study = session.study
-    count_repeats = study.budget.count_repeats
+    budget = study.budget
+    max_evals, max_cost, max_proposals = budget.evaluations, budget.cost, budget.max_proposals
+    count_repeats = budget.count_repeats
     observer = session.observer
+    run_id = spec.run_id
     last_flush = last_ckpt = time.perf_counter()
     every = float(study.execution.checkpoint_seconds or CHECKPOINT_SECONDS)
     checkpoint_every = every
     checkpoints = getattr(type(strategy), "checkpoints", True)
     charged = supernet.seconds if supernet is not None else 0.0
     own = recommends_itself(strategy)
+    ask, tell, recommend = strategy.ask, strategy.tell, strategy.recommend
+    evaluate, eval_seed, is_valid = session.evaluate, session.eval_seed, session.is_valid
+    observation, account, cache, best = state.observation, state.account, state.cache, state.best
+    clock = time.perf_counter
+    batch = TrialBatch(state.n_trials)
+    rows = batch.rows
+    stop: str | None = None
     try:
         while True:
-            stop = stop_reason(session, state)
+            if max_evals is not None and state.n_counted >= max_evals:
+                stop = "budget: evaluations"
+            elif max_cost is not None and state.cum_cost >= max_cost:
+                stop = "budget: cost"
+            elif max_proposals is not None and state.n_trials >= max_proposals:
+                stop = "budget: max_proposals"
             if stop is not None:
                 break
-            t_trial = time.perf_counter()
-            trial = strategy.ask()
+            t_trial = clock()
+            trial = ask()
             if trial is None:
                 stop = "strategy finished"
                 break
             arch = trial.arch
-            if not session.is_valid(arch):
+            fidelity = trial.fidelity
+            if not is_valid(arch):
                 raise StrategyError(
                     f"strategy '{study.strategy(spec.label).name}' proposed {arch!r}, which is "
                     f"not an architecture of space '{space.name}'"
                 )
-            hit = state.cache.get((arch, trial.fidelity))
+            hit = cache.get((arch, fidelity))
             if hit is not None:
                 ev, repeat, cost, wall_eval = hit, True, 0.0, 0.0
             else:
-                ev, wall_eval = session.evaluate(trial, session.eval_seed(spec.seed, arch))
+                ev, wall_eval = evaluate(trial, eval_seed(spec.seed, arch))
                 repeat, cost = False, ev.cost
-            strategy.tell(trial, state.observation(ev, cost, trial.fidelity))
+            obs = observation(ev, cost, fidelity)
+            tell(trial, obs)
             strategy_cost = 0.0
             if supernet is not None:
                 strategy_cost, charged = supernet.seconds - charged, supernet.seconds
-            state.account(arch, trial.fidelity, ev, repeat, cost, strategy_cost, count_repeats)
-            incumbent = strategy.recommend() if own else state.best.arch
-            now = time.perf_counter()
-            record = TrialRecord(state.n_trials - 1, arch, trial.fidelity, ev.status, ev.reason,
-                                 repeat, ev.cost, strategy_cost, state.cum_cost, ev.eval_seed,
-                                 incumbent, now - t_trial, ev.values, ev.info)
-            sink.record(spec.run_id, record)
+            account(arch, fidelity, ev, repeat, cost, strategy_cost, count_repeats, obs)
+            now = clock()
+            rows.append(("trial", state.n_trials - 1, arch, fidelity, ev.status, ev.reason,
+                         repeat, ev.cost, strategy_cost, state.cum_cost, ev.eval_seed,
+                         recommend() if own else best.arch, now - t_trial, ev.values,
+                         ev.info))
             state.wall += now - t_trial
             if observer is not None:
-                observer(run_id=spec.run_id, record=readable(session, spec, record))
+                record = TrialRecord.from_log(rows[-1])
+                observer(run_id=run_id, record=readable(session, spec, record))
             if now - last_flush >= FLUSH_SECONDS or wall_eval >= FLUSH_SECONDS:
+                sink.trials(run_id, batch)
+                batch = TrialBatch(state.n_trials)
+                rows = batch.rows
                 sink.flush()
                 last_flush = now
                 if checkpoints and now - last_ckpt >= checkpoint_every:
                     checkpoints = _checkpoint(spec, strategy, rng, state, sink)
-                    last_ckpt = time.perf_counter()
+                    last_ckpt = clock()
                     checkpoint_every = max(every, (last_ckpt - now) / CHECKPOINT_SHARE)
     finally:
-        sink.flush()  # whatever happens (a kill by signal aside), what finished is handed over
+        # whatever happens (a kill by signal aside), what finished is handed over
+        if rows:
+            sink.trials(run_id, batch)
+        sink.flush()
     if supernet is not None:  # supernet time after the last trial (e.g. a diverged chunk)
         state.cum_cost += supernet.seconds - charged
         state.strategy_cost += supernet.seconds - charged
@@ -279,7 +307,7 @@ def readable(session: Session, spec: RunSpec, record: TrialRecord) -> dict[str, 
     """A trial record as the row ``trials.parquet`` will hold."""
     from nasbench.run.records import Names, columns
 
-    cols = columns(Names(session.space), session.study, spec, [record])
+    cols = columns(Names(session.space), session.study, spec, TrialBatch.of([record]))
     return {k: v[0] for k, v in cols.items()}
 
 
@@ -383,45 +411,65 @@ def baseline_run(session: Session, spec: RunSpec) -> dict[str, Any]:
 
 def final_run(session: Session, spec: RunSpec, arch: Architecture | None,
               logged: Sequence[FinalRecord], sink: Sink) -> dict[str, Any]:
-    """Evaluate ``arch`` under the final protocol (skipping what is logged) and summarise: per
-    metric, the mean over the repeats that ended ``ok``.
+    """Evaluate ``arch`` under the final protocol (skipping what is logged) and summarise (see
+    :func:`final_summary`)."""
+    study = session.study
+    assert study.final is not None
+    if arch is None:
+        return final_summary(study, session.wanted, [])
+    key = session.space.arch_key(arch)
+    done = {r.repeat: r for r in logged if r.arch_key == key}
+    for repeat in final_repeats_missing(study, key, logged):
+        record = final_evaluation(session, spec, arch, repeat)
+        sink.record(spec.run_id, record)
+        sink.flush()
+        done[repeat] = record
+    return final_summary(study, session.wanted, [done[r] for r in range(study.final.repeats)])
+
+
+def final_repeats_missing(study: Any, key: str, logged: Sequence[FinalRecord]) -> list[int]:
+    """The final-protocol repeats of the architecture with key ``key`` not in ``logged``."""
+    assert study.final is not None
+    have = {r.repeat for r in logged if r.arch_key == key}
+    return [r for r in range(study.final.repeats) if r not in have]
+
+
+def final_evaluation(session: Session, spec: RunSpec, arch: Architecture,
+                     repeat: int) -> FinalRecord:
+    """One final-protocol evaluation of run ``spec``'s answer ``arch``: a unit of work of its
+    own (a Dask task when the study runs on a cluster), seeded by the run, the architecture
+    and the repeat alone."""
+    study = session.study
+    key = session.space.arch_key(arch)
+    seed = seeding.int_seed(study.root_seed, "final", spec.seed, key, repeat)
+    ev, wall = session.evaluate(Trial(arch), seed, final=True)
+    return FinalRecord(repeat, arch, key, ev.status, ev.reason, ev.cost, seed, wall, ev.values,
+                       ev.info)
+
+
+def final_summary(study: Any, wanted: Sequence[str],
+                  records: Sequence[FinalRecord]) -> dict[str, Any]:
+    """A run's final figures from its final-protocol ``records`` (every repeat; none when the
+    run has no answer): per metric, the mean over the repeats that ended ``ok``.
 
     Returns:
         ``final_metrics`` (report metric -> mean), ``final_search_metric``, ``final_repeats``,
         ``final_n_failed`` and ``final_cost`` (summed over the repeats).
     """
-    study = session.study
-    assert study.final is not None
-    out: dict[str, Any] = {
-        "final_metrics": dict.fromkeys(study.report_metrics), "final_search_metric": None,
-        "final_repeats": 0, "final_n_failed": 0, "final_cost": 0.0,
-    }
-    if arch is None:
-        return out
-    key = session.space.arch_key(arch)
-    done = {r.repeat: r for r in logged if r.arch_key == key}
-    for repeat in range(study.final.repeats):
-        if repeat in done:
-            continue
-        seed = seeding.int_seed(study.root_seed, "final", spec.seed, key, repeat)
-        ev, wall = session.evaluate(Trial(arch), seed, final=True)
-        record = FinalRecord(repeat, arch, key, ev.status, ev.reason, ev.cost, seed, wall,
-                             ev.values, ev.info)
-        sink.record(spec.run_id, record)
-        sink.flush()
-        done[repeat] = record
-    records = [done[r] for r in range(study.final.repeats)]
+    if not records:
+        return {"final_metrics": dict.fromkeys(study.report_metrics),
+                "final_search_metric": None, "final_repeats": 0, "final_n_failed": 0,
+                "final_cost": 0.0}
     ok = [r for r in records if r.status == "ok"]
-    means = [_mean(r.values[j] for r in ok) for j in range(len(session.wanted))]
-    values = dict(zip(session.wanted, means, strict=True))
-    out.update(
-        final_metrics={m: values[m] for m in study.report_metrics},
-        final_search_metric=values[study.search_metric],
-        final_repeats=len(records),
-        final_n_failed=len(records) - len(ok),
-        final_cost=float(sum(r.cost for r in records)),
-    )
-    return out
+    means = [_mean(r.values[j] for r in ok) for j in range(len(wanted))]
+    values = dict(zip(wanted, means, strict=True))
+    return {
+        "final_metrics": {m: values[m] for m in study.report_metrics},
+        "final_search_metric": values[study.search_metric],
+        "final_repeats": len(records),
+        "final_n_failed": len(records) - len(ok),
+        "final_cost": float(sum(r.cost for r in records)),
+    }
 
 
 def _mean(values: Any) -> float | None:
@@ -429,9 +477,16 @@ def _mean(values: Any) -> float | None:
     return sum(finite) / len(finite) if finite else None
 
 
-def execute_run(session: Session, job: RunJob, sink: Sink) -> dict[str, Any]:
+def execute_run(session: Session, job: RunJob, sink: Sink, *,
+                defer_final: bool = False) -> dict[str, Any]:
     """Execute (or resume) one run to its end, final protocol included, and hand its summary
-    to ``sink``. A strategy that raises ends the run ``failed``; the study goes on."""
+    to ``sink``. A strategy that raises ends the run ``failed``; the study goes on.
+
+    With ``defer_final``, a run that found an answer under a study with a final protocol
+    stops after its search and hands its summary to ``sink.searched`` instead: the executor
+    runs each final-protocol evaluation as a unit of work of its own
+    (:func:`final_evaluation`) and completes the summary (:func:`final_summary`).
+    """
     spec = job.spec
     try:
         if spec.is_baseline:
@@ -440,6 +495,9 @@ def execute_run(session: Session, job: RunJob, sink: Sink) -> dict[str, Any]:
             summary = search_run(session, job, sink)
         if session.final_evaluator is not None:
             incumbent = summary["incumbent"]
+            if defer_final and incumbent is not None:
+                sink.searched(spec.run_id, summary)  # type: ignore[attr-defined]
+                return summary
             arch = session.space.from_string(incumbent) if incumbent is not None else None
             summary.update(final_run(session, spec, arch, job.finals, sink))
     except (UserError, KeyboardInterrupt):

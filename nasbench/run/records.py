@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from nasbench.api import Architecture
 
@@ -20,10 +20,12 @@ if TYPE_CHECKING:
     from nasbench.protocol import Study
     from nasbench.run.plan import RunSpec
 
+_NO_INFO: dict[str, Any] = {}
 
-@dataclass(frozen=True, slots=True)
-class Evaluation:
-    """A finished evaluation, as a run's cache keeps it.
+
+class Evaluation(NamedTuple):
+    """A finished evaluation, as a run's cache keeps it (a named tuple: one is made for every
+    evaluation, and a tuple costs a fraction of a frozen dataclass to build).
 
     Attributes:
         status: ``ok``, ``failed`` or ``diverged``.
@@ -31,7 +33,7 @@ class Evaluation:
         values: the study's wanted metrics (search metric first, then report metrics).
         cost: the evaluator's cost (simulated or measured seconds, or its cost units).
         eval_seed: the seed it was evaluated with.
-        info: extra facts the evaluator reported.
+        info: extra facts the evaluator reported (never modified).
     """
 
     status: str
@@ -39,7 +41,7 @@ class Evaluation:
     values: tuple[float | None, ...]
     cost: float
     eval_seed: int
-    info: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = _NO_INFO
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,99 @@ class FinalRecord:
                    int(eval_seed), float(wall), tuple(values), dict(info))
 
 
+TRIAL_FIELDS = ("trial", "arch", "fidelity", "status", "reason", "repeat", "cost",
+                "strategy_cost", "cum_cost", "eval_seed", "incumbent", "wall_time", "values",
+                "info")
+"""The fields of a trial's log row, in order, after its kind (``"trial"``)."""
+
+
+class TrialBatch:
+    """Consecutive trials of one run, as the log rows :meth:`TrialRecord.to_log` writes.
+
+    What a run hands to the driver at each flush: building it costs one tuple per trial (no
+    record object), the driver appends its rows to the study log as they are, and
+    :func:`columns` turns it into table columns by one transposition.
+
+    Args:
+        first: the index of its first trial (the run's trial count when it began).
+        rows: ``("trial", index, ...)`` tuples with consecutive indices from ``first``.
+    """
+
+    __slots__ = ("first", "names", "rows")
+
+    def __init__(self, first: int, rows: list[tuple] | None = None,
+                 names: tuple[list[str], list[str], list[str | None]] | None = None) -> None:
+        self.first = first
+        self.rows: list[tuple] = [] if rows is None else rows
+        self.names = names
+        """The public strings of its architectures, their keys and the incumbents' strings,
+        when a worker computed them (:meth:`named`), so that the driver need not."""
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def end(self) -> int:
+        """The index after its last trial."""
+        return self.first + len(self.rows)
+
+    @classmethod
+    def of(cls, records: Sequence[TrialRecord], first: int = 0) -> TrialBatch:
+        """The batch of ``records`` (consecutive trials)."""
+        return cls(records[0].trial if records else first, [r.to_log() for r in records])
+
+    def named(self, names: Names) -> TrialBatch:
+        """This batch with its architectures' strings and keys (computed where it ran)."""
+        archs = [row[2] for row in self.rows]
+        self.names = (names.strings(archs), names.keys(archs),  # type: ignore[assignment]
+                      names.strings([row[11] for row in self.rows]))
+        return self
+
+    @classmethod
+    def concat(cls, batches: Sequence[TrialBatch], first: int = 0) -> TrialBatch:
+        """One batch of consecutive ``batches``."""
+        if len(batches) == 1:
+            return batches[0]
+        named = None
+        if batches and all(b.names is not None for b in batches):
+            named = tuple([s for b in batches for s in b.names[i]]  # type: ignore[index]
+                          for i in range(3))
+        return cls(batches[0].first if batches else first,
+                   [row for b in batches for row in b.rows], named)  # type: ignore[arg-type]
+
+    def since(self, index: int) -> TrialBatch:
+        """The trials from ``index`` on (a re-executed run handing over some again)."""
+        skip = max(0, index - self.first)
+        named = None if self.names is None else tuple(col[skip:] for col in self.names)
+        return TrialBatch(max(index, self.first), self.rows[skip:],
+                          named)  # type: ignore[arg-type]
+
+    def records(self) -> list[TrialRecord]:
+        return [TrialRecord.from_log(row) for row in self.rows]
+
+    def to_wire(self) -> tuple:
+        """Plain data, to travel from a worker to the driver."""
+        return self.first, self.rows, self.names
+
+    @classmethod
+    def from_wire(cls, data: Sequence[Any]) -> TrialBatch | None:
+        """The batch :meth:`to_wire` sent; ``None`` for anything else (each row must be a
+        trial row with the next index, and each name column one entry per row)."""
+        try:
+            first, rows, names = data
+            first = int(first)
+            for i, row in enumerate(rows):
+                if (not isinstance(row, tuple) or len(row) != len(TRIAL_FIELDS) + 1
+                        or row[0] != "trial" or row[1] != first + i):
+                    return None
+            if names is not None and (len(names) != 3
+                                      or any(len(col) != len(rows) for col in names)):
+                return None
+        except (TypeError, ValueError):
+            return None
+        return cls(first, list(rows), names)
+
+
 RECORD_TYPES: dict[str, type[TrialRecord] | type[FinalRecord]] = {
     "trial": TrialRecord, "final": FinalRecord}
 
@@ -158,14 +253,42 @@ class Names:
             k = self._keys[arch] = self.space.arch_key(arch)
         return k
 
+    def strings(self, archs: Sequence[Architecture | None]) -> list[str | None]:
+        """The strings of many architectures (``None`` stays ``None``), looked up in bulk."""
+        return self._bulk(archs, self._strings, self.string)
+
+    def keys(self, archs: Sequence[Architecture]) -> list[str]:
+        """The canonical keys of many architectures, looked up in bulk."""
+        return self._bulk(archs, self._keys, self.key)  # type: ignore[return-value]
+
+    @staticmethod
+    def _bulk(archs: Sequence[Architecture | None], memo: dict[Architecture, str],
+              one: Any) -> list[str | None]:
+        out: list[str | None] = list(map(memo.get, archs))
+        if None in out:  # first sightings (and missing incumbents)
+            out = [s if s is not None or a is None else one(a)
+                   for s, a in zip(out, archs, strict=True)]
+        return out
+
 
 def columns(names: Names, study: Study, spec: RunSpec,
-            records: Sequence[TrialRecord] | Sequence[FinalRecord],
+            records: Sequence[TrialRecord] | Sequence[FinalRecord] | TrialBatch,
             kind: type[TrialRecord] | type[FinalRecord] = TrialRecord) -> dict[str, list[Any]]:
     """The table columns of one run's records of one ``kind``: ``trials.parquet`` rows for
-    :class:`TrialRecord`, ``final.parquet`` rows for :class:`FinalRecord`."""
-    n = len(records)
+    :class:`TrialRecord` (or a :class:`TrialBatch`), ``final.parquet`` rows for
+    :class:`FinalRecord`."""
     final = kind is FinalRecord
+    if final:
+        fields_of = {f.name: [getattr(r, f.name) for r in records]  # type: ignore[union-attr]
+                     for f in fields(FinalRecord)}
+        n = len(records)
+    else:
+        batch = records if isinstance(records, TrialBatch) else \
+            TrialBatch.of(records)  # type: ignore[arg-type]
+        n = len(batch)
+        transposed = list(zip(*batch.rows, strict=True)) if n else [()] * (
+            len(TRIAL_FIELDS) + 1)
+        fields_of = {name: list(transposed[i + 1]) for i, name in enumerate(TRIAL_FIELDS)}
     order = FINAL_COLUMNS if final else TRIAL_COLUMNS
     run = {
         "run_id": [spec.run_id] * n,
@@ -174,28 +297,29 @@ def columns(names: Names, study: Study, spec: RunSpec,
         "strategy_name": [spec.label if spec.is_baseline else study.strategy(spec.label).name] * n,
         "seed": [spec.seed] * n,
     }
+    values = fields_of["values"]
+    named = None if final else batch.names
     cols: dict[str, list[Any]] = {}
-    own = {f.name for f in fields(FinalRecord if final else TrialRecord)}
     for name in order:
         if name in run:
             cols[name] = run[name]
         elif name == "arch":
-            cols[name] = [names.string(r.arch) for r in records]
+            cols[name] = names.strings(fields_of["arch"]) if named is None else named[0]
         elif name == "arch_key":
-            cols[name] = [names.key(r.arch) for r in records]
+            cols[name] = names.keys(fields_of["arch"]) if named is None else named[1]
         elif name == "incumbent":
-            cols[name] = [names.string(r.incumbent) if r.incumbent is not None else None
-                          for r in records]  # type: ignore[union-attr]
+            cols[name] = names.strings(fields_of["incumbent"]) if named is None else named[2]
         elif name == "search_metric":
-            cols[name] = [r.values[0] for r in records]
-        elif name in own:
-            cols[name] = [getattr(r, name) for r in records]
+            cols[name] = [v[0] for v in values]
+        elif name in fields_of:
+            cols[name] = fields_of[name]
     wanted = tuple(dict.fromkeys((study.search_metric, *study.report_metrics)))
+    by_metric = list(zip(*values, strict=True)) if values else [()] * len(wanted)
     for name in study.report_metrics:
-        j = wanted.index(name)
-        cols[name] = [r.values[j] for r in records]
-    for k in dict.fromkeys(k for r in records for k in r.info):
-        cols[f"info.{k}"] = [r.info.get(k) for r in records]
+        cols[name] = list(by_metric[wanted.index(name)])
+    infos = fields_of["info"]
+    for k in dict.fromkeys(k for info in infos if info for k in info):
+        cols[f"info.{k}"] = [info.get(k) for info in infos]
     return cols
 
 

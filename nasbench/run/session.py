@@ -142,7 +142,7 @@ class Session:
         wall = time.perf_counter() - t0
         metrics = result.metrics
         evaluation = Evaluation(result.status, result.reason,
-                                tuple(metrics.get(m) for m in self.wanted), float(result.cost),
+                                tuple(map(metrics.get, self.wanted)), float(result.cost),
                                 eval_seed, dict(result.info) if result.info else {})
         return evaluation, wall
 

@@ -25,6 +25,7 @@ from nasbench.run.records import (
     TRIAL_COLUMNS,
     FinalRecord,
     Names,
+    TrialBatch,
     TrialRecord,
     columns,
     concat,
@@ -261,7 +262,8 @@ class TableSink:
         self.layout = Layout(directory)
         self.specs = list(specs)
         self._next = 0
-        self._waiting: dict[str, tuple[list[TrialRecord], list[FinalRecord], dict]] = {}
+        self._waiting: dict[str, tuple[Sequence[TrialRecord] | TrialBatch, list[FinalRecord],
+                                       dict]] = {}
         self.names = Names(space)
         self.n_trials = 0
         self.n_runs = 0
@@ -292,7 +294,8 @@ class TableSink:
     def pending(self) -> list[str]:
         return [s.run_id for s in self.specs if s.run_id not in self.done]
 
-    def add(self, run_id: str, trials: list[TrialRecord], finals: list[FinalRecord],
+    def add(self, run_id: str, trials: Sequence[TrialRecord] | TrialBatch,
+            finals: list[FinalRecord],
             summary: dict[str, Any]) -> None:
         if run_id in self.done:
             return
@@ -305,7 +308,8 @@ class TableSink:
             self._emit(spec, *self._waiting.pop(spec.run_id))
             self._next += 1
 
-    def _emit(self, spec: RunSpec, trials: list[TrialRecord], finals: list[FinalRecord],
+    def _emit(self, spec: RunSpec, trials: Sequence[TrialRecord] | TrialBatch,
+              finals: list[FinalRecord],
               summary: dict[str, Any]) -> None:
         study = self.study
         if not spec.is_baseline:

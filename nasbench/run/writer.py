@@ -1,10 +1,11 @@
 """The driver's writer: the only code that writes a results directory while a study runs.
 
-Runs (in this process or on Dask workers) hand over trial records, final evaluations,
-checkpoints and summaries; the writer appends them to the study log durably, as they arrive.
-A run executed twice (its worker died and Dask ran it again) hands over its records again:
-the writer keeps the first copy of each trial (by trial index) and of each final repeat, so
-nothing is duplicated.
+Runs (in this process or on Dask workers) hand over batches of trials (one
+:class:`~nasbench.run.records.TrialBatch` per flush of a run, its rows already in the log's
+form), final evaluations, checkpoints and summaries; the writer appends them to the study log
+durably, as they arrive, without unpacking a trial. A run executed twice (its worker died and
+Dask ran it again) hands over its trials again: the writer keeps the first copy of each trial
+(by trial index) and of each final repeat, so nothing is duplicated.
 """
 
 from __future__ import annotations
@@ -15,19 +16,20 @@ from pathlib import Path
 from typing import Any
 
 from nasbench.run.plan import RunSpec
-from nasbench.run.records import FinalRecord, TrialRecord
+from nasbench.run.records import FinalRecord, TrialBatch, TrialRecord
 from nasbench.store import FLUSH_SECONDS, Layout, StudyLog, save_checkpoint, warn, write_atomic
 
 
 class _Run:
-    __slots__ = ("done", "finals", "n_trials", "records")
+    __slots__ = ("batches", "done", "finals", "n_trials", "saved")
 
     def __init__(self, n_trials: int, finals: list[FinalRecord],
-                 records: list[TrialRecord]) -> None:
+                 batches: list[TrialBatch]) -> None:
         self.n_trials = n_trials
         self.finals = finals
         self.done = False
-        self.records = records
+        self.batches = batches
+        self.saved = n_trials > 0  # a checkpoint may exist (only runs with trials have one)
 
 
 class Writer:
@@ -47,7 +49,7 @@ class Writer:
     def __init__(self, directory: Path,
                  on_trials: Callable[[str, int], None] | None = None,
                  on_done: Callable[[str], None] | None = None,
-                 on_finished: Callable[[str, list[TrialRecord], list[FinalRecord],
+                 on_finished: Callable[[str, TrialBatch, list[FinalRecord],
                                         dict[str, Any]], None] | None = None) -> None:
         self.layout = Layout(directory)
         self.log = StudyLog(self.layout.study_log)
@@ -57,32 +59,53 @@ class Writer:
         self._on_done = on_done
         self._on_finished = on_finished
         self._last_flush = time.perf_counter()
+        self._stale: list[str] = []
 
     def start(self, spec: RunSpec, records: list[TrialRecord], finals: list[FinalRecord]) -> None:
         """Expect records of run ``spec``, which already logged ``records`` and ``finals``."""
-        self._runs[spec.run_id] = _Run(len(records), list(finals), list(records))
+        self._runs[spec.run_id] = _Run(len(records), list(finals),
+                                       [TrialBatch.of(records)] if records else [])
 
-    def record(self, run_id: str, record: TrialRecord | FinalRecord) -> None:
+    def trials(self, run_id: str, batch: TrialBatch) -> None:
+        """Append a batch of a run's trials (the part not logged yet)."""
         run = self._runs.get(run_id)
-        if run is None or run.done:
+        if run is None or run.done or not batch.rows:
             return
-        if isinstance(record, TrialRecord):
-            if record.trial < run.n_trials:
-                return  # a re-executed run handing over what is already logged
-            if record.trial > run.n_trials:
-                warn(f"run {run_id}: trial {record.trial} arrived after {run.n_trials - 1}; "
+        if batch.first != run.n_trials:
+            if batch.first > run.n_trials:
+                warn(f"run {run_id}: trial {batch.first} arrived after {run.n_trials - 1}; "
                      "dropped (the run is re-executed from its log)")
                 return
-            run.n_trials += 1
-            run.records.append(record)
-        else:
-            if any(f.repeat == record.repeat for f in run.finals):
-                return
-            run.finals.append(record)
+            if batch.end <= run.n_trials:
+                return  # a re-executed run handing over what is already logged
+            batch = batch.since(run.n_trials)
+        run.n_trials = batch.end
+        run.batches.append(batch)
+        append = self.log.append
+        for row in batch.rows:
+            append(run_id, row)
+        if self._on_trials is not None:
+            self._on_trials(run_id, len(batch))
+        self._dirty = True
+
+    def record(self, run_id: str, record: FinalRecord | TrialRecord) -> None:
+        """Append one record (a final-protocol evaluation, or a single trial)."""
+        if isinstance(record, TrialRecord):
+            self.trials(run_id, TrialBatch.of([record]))
+            return
+        run = self._runs.get(run_id)
+        if run is None or run.done or any(f.repeat == record.repeat for f in run.finals):
+            return
+        run.finals.append(record)
         self.log.append(run_id, record.to_log())
         if self._on_trials is not None:
             self._on_trials(run_id, 1)
         self._dirty = True
+
+    def finals(self, run_id: str) -> list[FinalRecord]:
+        """The final-protocol evaluations of run ``run_id`` logged so far."""
+        run = self._runs.get(run_id)
+        return list(run.finals) if run is not None else []
 
     def checkpoint(self, run_id: str, n_trials: int, data: bytes) -> None:
         run = self._runs.get(run_id)
@@ -90,18 +113,29 @@ class Writer:
             return
         self.flush()  # the trials a checkpoint covers are on disk before it
         save_checkpoint(self.layout.checkpoint(run_id), data)
+        run.saved = True
 
     def flush(self) -> None:
         if self._dirty:
             self.log.flush()
             self._dirty = False
+        self._remove_stale()
         self._last_flush = time.perf_counter()
+
+    def _remove_stale(self) -> None:
+        """Remove the checkpoints of runs whose summaries are written."""
+        for run_id in self._stale:
+            self.layout.checkpoint(run_id).unlink(missing_ok=True)
+        self._stale = []
 
     def maybe_flush(self) -> None:
         if self._dirty and time.perf_counter() - self._last_flush >= FLUSH_SECONDS:
             self.flush()
 
-    def done(self, run_id: str, summary: dict[str, Any]) -> None:
+    def done(self, run_id: str, summary: dict[str, Any], *, flush: bool = True) -> None:
+        """Append run ``run_id``'s summary: the run is done. It is written at once, or with
+        ``flush=False`` at the next flush, at most ``FLUSH_SECONDS`` later (a driver that
+        receives many summaries at a time writes them together)."""
         run = self._runs.get(run_id)
         if run is None or run.done:
             return
@@ -111,23 +145,35 @@ class Writer:
             write_atomic(self.layout.error(run_id), f"{summary.get('reason')}\n\n{trace}".encode())
         self.log.append(run_id, ("done", summary))
         self._dirty = True
-        self.flush()
+        if flush:
+            self.flush()
+        else:
+            self.maybe_flush()
         run.done = True
-        self.layout.checkpoint(run_id).unlink(missing_ok=True)
-        records, finals = run.records, sorted(run.finals, key=lambda f: f.repeat)
-        run.records, run.finals = [], []
+        if run.saved:  # once the summary is on disk (else a kill would leave neither)
+            self._stale.append(run_id)
+            if flush:
+                self._remove_stale()
+        trials = TrialBatch.concat(run.batches)
+        finals = sorted(run.finals, key=lambda f: f.repeat)
+        run.batches, run.finals = [], []
         if self._on_finished is not None:
-            self._on_finished(run_id, records, finals, summary)
+            self._on_finished(run_id, trials, finals, summary)
         if self._on_done is not None:
             self._on_done(run_id)
 
     def close(self) -> None:
         self.log.close()
+        self._remove_stale()
 
     def handle(self, message: tuple) -> None:
         """Apply one message from a worker (see :mod:`nasbench.run.executors`)."""
         kind = message[0]
-        if kind == "rec":
+        if kind == "trials":
+            batch = TrialBatch.from_wire(message[2])
+            if batch is not None:
+                self.trials(message[1], batch)
+        elif kind == "rec":
             from nasbench.run.records import from_log
 
             rec = from_log(message[2])
@@ -136,4 +182,4 @@ class Writer:
         elif kind == "ckpt":
             self.checkpoint(message[1], message[2], message[3])
         elif kind == "done":
-            self.done(message[1], message[2])
+            self.done(message[1], message[2], flush=False)

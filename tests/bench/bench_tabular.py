@@ -9,9 +9,11 @@ uniformly random cells and looks up the same four metrics in numpy arrays; each 
 loop in the harness (ask, evaluate, tell, trial logged durably; from the runs' wall time); and
 the whole ``run_study`` call (set-up, both strategies, the random-sampling baseline, writing
 trials.parquet and runs.parquet), side by side; and the whole call again on a Dask
-``LocalCluster`` of ``--workers`` processes (its start-up included). Then the Dask overhead per
-run: a study of ``--overhead-runs`` runs of one evaluation each, in one process and on the
-cluster, and the difference per run.
+``LocalCluster`` of ``--workers`` processes, twice: as ``--workers N`` runs it (the cluster's
+start-up included), and on a cluster started beforehand (start-up excluded; the workers still
+set up their sessions inside the study), with the start-up of such a cluster timed on its
+own. Then the Dask overhead per run: a study of ``--overhead-runs`` runs of one evaluation
+each, in one process and on the cluster, and the difference per run.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ METRICS = ("cifar10/valid_12ep", "cifar10/test_200ep", "cifar100/test_200ep",
 
 
 def harness_rates(seeds: int, evals: int, out: Path, workers: int = 1,
-                  strategies: list[dict] | None = None) -> tuple[float, dict[str, float], int]:
+                  strategies: list[dict] | None = None,
+                  scheduler: str | None = None) -> tuple[float, dict[str, float], int]:
     """End-to-end rate of one study with both strategies, and each strategy's in-loop rate."""
     plugins = load_plugins()
     study = study_from_dict(
@@ -52,7 +55,7 @@ def harness_rates(seeds: int, evals: int, out: Path, workers: int = 1,
         plugins,
     )
     t = time.perf_counter()
-    run_study(study, plugins, out, progress=False, workers=workers)
+    run_study(study, plugins, out, progress=False, workers=workers, scheduler=scheduler)
     elapsed = time.perf_counter() - t
     import pandas as pd
 
@@ -106,11 +109,26 @@ def main() -> None:
           f"({trials:,} trials: set-up, both strategies, baseline, Parquet tables; "
           f"bare loop {bare / total:.1f}x faster)")
     if args.workers > 1:
+        from nasbench.run.executors import dask_client
+
+        w = args.workers
         with tempfile.TemporaryDirectory() as tmp:
-            par, _, _ = harness_rates(args.seeds, args.evals, Path(tmp) / "out", args.workers)
-        print(f"{f'end to end, {args.workers} workers':<28} {par:>12,.0f} evaluations/s "
-              f"(LocalCluster started, runs spread over it; {par / total:.2f}x one "
+            par, _, _ = harness_rates(args.seeds, args.evals, Path(tmp) / "out", w)
+        t = time.perf_counter()
+        with dask_client(w, None, 1) as client:
+            client.wait_for_workers(w)
+            started = time.perf_counter() - t
+            with tempfile.TemporaryDirectory() as tmp:
+                warm, _, _ = harness_rates(args.seeds, args.evals, Path(tmp) / "out",
+                                           scheduler=client.scheduler.address)
+        print(f"{f'end to end, {w} workers':<28} {par:>12,.0f} evaluations/s "
+              f"(--workers {w}: LocalCluster start-up included; {par / total:.2f}x one "
               f"process; bare loop {bare / par:.1f}x faster)")
+        print(f"{'  on a started cluster':<28} {warm:>12,.0f} evaluations/s "
+              f"(start-up excluded; {warm / total:.2f}x one process; bare loop "
+              f"{bare / warm:.1f}x faster)")
+        print(f"{'  LocalCluster start-up':<28} {started:>12.2f} s "
+              f"({w} worker processes and a client, before any task)")
         n = args.overhead_runs
         times = {}
         for workers in (1, args.workers):
@@ -125,6 +143,7 @@ def main() -> None:
               f"on {args.workers} workers; start-up of the cluster and its sessions "
               f"{times[args.workers, n] - times[1, n] - (there - here):.2f} s; Dask overhead "
               f"{1000 * (there - here) / n:+.2f} ms per run")
+
 
 if __name__ == "__main__":
     main()
