@@ -180,9 +180,10 @@ def describe(columns: dict[str, list], seeds: list[int], complete: int,
         "cost_metric": "env_steps",
         "fidelities": {},
         "search_metric": "valid_return", "report_metrics": ["test_return"],
-        "notes": "Seed 0 covers every network; seeds 1 and 2 only the networks of "
-                 f"{complete} with every seed (the rest are NaN), so the mean column averages "
-                 "over different numbers of seeds (docs/benchmarks.md).",
+        "notes": ("Every network has every seed." if complete == n else
+                  f"Only {complete} of the {n} networks have every seed (the missing per-seed "
+                  "cells are NaN), so the mean column averages over different numbers of "
+                  "seeds (docs/benchmarks.md)."),
         "rows": n,
         "optimum": optimum,
         "seeds": [int(s) for s in seeds], "complete_architectures": complete,
