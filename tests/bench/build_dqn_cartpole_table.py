@@ -100,6 +100,32 @@ def _archs(space: Any) -> list[tuple[int, ...]]:
                                                   for d in space.decisions()))]
 
 
+def seed_log_from_table(table: Path, log: Path) -> int:
+    """Write ``log`` from the per-seed columns of an assembled table (``runs.jsonl`` is not
+    shipped), so that a build resumes from the shipped table instead of from scratch. Every
+    non-NaN cell ``<metric>#<seed>`` becomes the finished evaluation it was assembled from.
+    Refuses to overwrite an existing log. Returns the number of evaluations written."""
+    import math
+
+    import pandas as pd
+
+    if log.exists():
+        raise SystemExit(f"{log} exists: it already holds the evaluations to resume from; "
+                         "remove it to seed it from a table instead")
+    frame = pd.read_parquet(table)
+    seeds = sorted({int(c.rsplit("#", 1)[1]) for c in frame.columns if "#" in c})
+    lines = []
+    for record in frame.to_dict("records"):
+        for seed in seeds:
+            row = {"arch": record["arch"], "seed": seed, "status": "ok"}
+            row.update({m: record[f"{ENV}/{m}#{seed}"] for m in METRICS})
+            if not any(isinstance(v, float) and math.isnan(v) for v in row.values()):
+                lines.append(json.dumps(row))
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("".join(line + "\n" for line in lines))
+    return len(lines)
+
+
 def _read(log: Path) -> list[dict[str, Any]]:
     if not log.is_file():
         return []
@@ -154,9 +180,10 @@ def describe(columns: dict[str, list], seeds: list[int], complete: int,
         "cost_metric": "env_steps",
         "fidelities": {},
         "search_metric": "valid_return", "report_metrics": ["test_return"],
-        "notes": "Seed 0 covers every network; seeds 1 and 2 only the networks of "
-                 f"{complete} with every seed (the rest are NaN), so the mean column averages "
-                 "over different numbers of seeds (docs/benchmarks.md).",
+        "notes": ("Every network has every seed." if complete == n else
+                  f"Only {complete} of the {n} networks have every seed (the missing per-seed "
+                  "cells are NaN), so the mean column averages over different numbers of "
+                  "seeds (docs/benchmarks.md)."),
         "rows": n,
         "optimum": optimum,
         "seeds": [int(s) for s in seeds], "complete_architectures": complete,
@@ -225,11 +252,18 @@ def main() -> None:
                         help="also write dqn_cartpole.{parquet,json} here")
     parser.add_argument("--shard", default="0/1", help="i/n: run every n-th evaluation")
     parser.add_argument("--assemble-only", action="store_true")
+    parser.add_argument("--from-table", type=Path, default=None,
+                        help="first write <out>/runs.jsonl from this table's per-seed columns "
+                        "(e.g. nasbench/data/tables/dqn_cartpole.parquet), to resume a build "
+                        "whose log is gone")
     parser.add_argument("--only-widths", default=None,
                         help="e.g. 64,128,256: run only the networks of these widths (every "
                         "seed of a sub-space first)")
     args = parser.parse_args()
     index, count = (int(x) for x in args.shard.split("/"))
+    if args.from_table is not None:
+        n = seed_log_from_table(args.from_table, args.out / "runs.jsonl")
+        print(f"seeded {args.out / 'runs.jsonl'} with {n} evaluations from {args.from_table}")
     if not args.assemble_only:
         widths = (tuple(int(w) for w in args.only_widths.split(","))
                   if args.only_widths else None)

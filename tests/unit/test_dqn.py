@@ -203,3 +203,29 @@ def test_dqn_cartpole_table_is_in_the_shared_format_and_serves_the_tabular_evalu
     result = evaluator.evaluate(space, Trial(archs[0]), seed=0)
     assert result.cost == frame["CartPole-v1/env_steps"].iloc[0]
     assert result.metrics["CartPole-v1/valid_return"] == frame["CartPole-v1/valid_return"].iloc[0]
+
+
+def test_table_build_resumes_from_the_shipped_table(tmp_path) -> None:
+    """The build's log is not shipped: seeding it from the table's per-seed columns and
+    assembling again gives the shipped table back, so a build resumes where the table ends."""
+    import importlib.util
+    from pathlib import Path
+
+    import pandas as pd
+
+    from nasbench.data import PACKAGE_DIR
+
+    script = Path(__file__).parents[1] / "bench" / "build_dqn_cartpole_table.py"
+    spec = importlib.util.spec_from_file_location("build_dqn_cartpole_table", script)
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    shipped = pd.read_parquet(PACKAGE_DIR / "tables" / "dqn_cartpole.parquet")
+    log = tmp_path / "runs" / "runs.jsonl"
+    written = build.seed_log_from_table(PACKAGE_DIR / "tables" / "dqn_cartpole.parquet", log)
+    seeds = [c for c in shipped.columns if c.startswith("CartPole-v1/test_return#")]
+    assert written == int(shipped[seeds].notna().sum().sum())
+    with pytest.raises(SystemExit, match="exists"):
+        build.seed_log_from_table(PACKAGE_DIR / "tables" / "dqn_cartpole.parquet", log)
+    build.assemble(log.parent, tmp_path / "tables")
+    again = pd.read_parquet(tmp_path / "tables" / "dqn_cartpole.parquet")
+    pd.testing.assert_frame_equal(again, shipped)
