@@ -5,6 +5,10 @@ It evaluates nothing itself: a trial's metrics are looked up in a registered
 costs little beyond the lookups. Tables ship with nasbench; a data directory (``data_dir``,
 ``$NASBENCH_DATA``) overrides them (``nasbench.data``). Its cost is the benchmark's recorded
 training time where the table has one (then studies may budget by cost), else zero.
+
+With ``latency_table`` (a per-operation latency table of the space, ``nasbench latency build``),
+each trial also gets ``predicted_latency_ms``, the table's prediction for its network: a
+latency objective beside the table's accuracies (``examples/mo_nb201.toml``).
 """
 
 from __future__ import annotations
@@ -34,6 +38,12 @@ class TabularParams:
         None, doc="benchmark table to read (see 'nasbench data list'); default: the one "
                   "registered for the study's space"
     )
+    latency_table: str | None = param(
+        None, doc="a per-operation latency table of the space (JSON of 'nasbench latency "
+        "build'); adds predicted_latency_ms, the table's prediction for each architecture")
+
+
+PREDICTED_LATENCY = "predicted_latency_ms"
 
 
 class TabularEvaluator(_Evaluator):
@@ -54,6 +64,9 @@ class TabularEvaluator(_Evaluator):
         self._search_at: dict[float, list[float] | None] = {}
         self._cost_at: dict[float, list[float]] = {}
         self._search_metric = ""
+        self._latency: Any = None
+        self._space: SearchSpace | None = None
+        self._latency_metrics: tuple[str, ...] = ()
 
     @property
     def capabilities(self) -> frozenset[str]:  # type: ignore[override]
@@ -100,12 +113,23 @@ class TabularEvaluator(_Evaluator):
     def check(self, space: SearchSpace, dataset: str, data_dir: Path | None) -> None:
         self._benchmark = self._pick(space)
         self._benchmark.check(data_dir)
+        if self.params.latency_table is not None:
+            from nasbench.latency_table import LatencyTable
+
+            key = "evaluator.latency_table"
+            self._latency = LatencyTable.load(self.params.latency_table, key=key)
+            self._latency.check_space(space.name, key=key)
+            self._space = space
 
     def datasets(self) -> tuple[str, ...]:
         return self.benchmark.datasets()
 
     def metrics(self, dataset: str) -> Mapping[str, MetricInfo]:
-        per = self.benchmark.metrics()
+        per = dict(self.benchmark.metrics())
+        if self.params.latency_table is not None:
+            per[PREDICTED_LATENCY] = MetricInfo(  # a property of the network, as params
+                "other", higher_is_better=False, unit="ms",
+                doc="inference time predicted by the per-operation latency table")
         return {f"{d}/{m}": info for d in self.benchmark.datasets() for m, info in per.items()}
 
     def fidelities(self) -> tuple[float, ...]:
@@ -120,6 +144,29 @@ class TabularEvaluator(_Evaluator):
             if any(info[m].split in ("train", "valid") for m in names.values() if m in info)
         )
         return tuple(usable) if len(usable) > 1 else ()
+
+    def whole_column(self, table: Any, metric: str) -> list[float]:
+        """Every row's value of ``metric`` in ``table`` (loaded by this evaluator's
+        benchmark): the table's column, or the latency table's prediction of each row's
+        architecture (for the true front of a study that searches it).
+
+        Raises:
+            KeyError: when neither holds the metric.
+        """
+        if metric.split("/", 1)[-1] != PREDICTED_LATENCY or self._latency is None:
+            return table.column(metric)
+        assert self._space is not None
+        values = [float("nan")] * len(table)
+        try:
+            archs = list(self._space.enumerate())
+        except NotImplementedError:
+            raise KeyError(metric) from None
+        for arch in archs:
+            try:
+                values[table.row(arch)] = self._latency.predict(arch)
+            except KeyError:
+                continue
+        return values
 
     def _search_columns(self, table: Any, search_metric: str) -> dict[float, list[float] | None]:
         """The search metric's column at each fidelity of the benchmark (None where the table
@@ -142,7 +189,9 @@ class TabularEvaluator(_Evaluator):
     def setup(self, space: SearchSpace, context: EvaluatorContext) -> None:
         if self._benchmark is None:
             self.check(space, context.dataset, context.data_dir)
-        wanted = context.wanted_metrics
+        self._latency_metrics = tuple(m for m in context.wanted_metrics
+                                      if m.split("/", 1)[-1] == PREDICTED_LATENCY)
+        wanted = [m for m in context.wanted_metrics if m not in self._latency_metrics]
         datasets = tuple(dict.fromkeys(m.split("/", 1)[0] for m in wanted))
         cost_metric = self.benchmark.cost_metric()
         if cost_metric:
@@ -175,6 +224,9 @@ class TabularEvaluator(_Evaluator):
                 f"{space.to_string(trial.arch)} is not in the {self.benchmark.name} table"
             )
         metrics = {name: column[row] for name, column in self._columns}
+        if self._latency_metrics:
+            predicted = self._latency.predict(trial.arch)
+            metrics.update(dict.fromkeys(self._latency_metrics, predicted))
         if fidelity is not None:
             column = self._search_at.get(float(fidelity))
             if column is None:

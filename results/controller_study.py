@@ -14,7 +14,8 @@ This study repeats the three analyses in nasbench, on two problems:
   benchmark table's validation accuracy (NAS-Bench-201's 12-epoch CIFAR-10 validation accuracy
   by default), with and without the regulariser, and an untrained one;
 * **supernet**: ENAS on its recurrent-cell space (``enas_rnn``) on a language-modelling
-  dataset (``ptb``, from the user's copy): shared weights trained with the controller's
+  dataset (``ptb``, from the user's copy; where there is none, ``kjv``, the King James Bible
+  of Debian's ``bible-kjv`` package): shared weights trained with the controller's
   samples, the controller trained by REINFORCE on validation token accuracy, against the same
   loop with a controller that is never updated (its shared weights see the untrained
   controller's samples). Then ``sampled`` architectures from each are measured with their
@@ -67,6 +68,9 @@ class ControllerStudyConfig:
     samples: int = 100
     seed: int = 0
     rnn_dataset: str | None = "ptb"
+    rnn_fallback: str | None = "kjv"
+    """The corpus of the supernet part when ``rnn_dataset`` is not on this machine (``kjv``:
+    Debian's King James Bible); ``None`` skips the part instead."""
     rnn_hidden: int = 32
     rnn_train_samples: int = 2000
     rnn_valid_samples: int = 500
@@ -361,9 +365,15 @@ def controller_embedding(data_dir: Path | None, options: Any,
         try:
             plugins.datasets.get(config.rnn_dataset, "dataset")().check(data_dir)
         except DataNotFoundError as err:
-            doc.heading(1, "Supernet: skipped")
-            doc.paragraph(f"The supernet part needs the '{config.rnn_dataset}' dataset: {err}")
-            config = replace(config, rnn_dataset=None)
+            fallback = _fallback(plugins, data_dir, config.rnn_fallback)
+            if fallback is None:
+                doc.heading(1, "Supernet: skipped")
+                doc.paragraph(f"The supernet part needs the '{config.rnn_dataset}' dataset: "
+                              f"{err}")
+            else:
+                doc.paragraph(f"The '{config.rnn_dataset}' dataset is not here ({err}); the "
+                              f"supernet part reads '{fallback}' instead.")
+            config = replace(config, rnn_dataset=fallback)
     if config.rnn_dataset is not None:
         rnn_space, rnn_readings, rows = supernet_controllers(plugins, data_dir, config)
         doc.heading(1, f"Supernet: ENAS recurrent cells on {config.rnn_dataset}")
@@ -375,6 +385,19 @@ def controller_embedding(data_dir: Path | None, options: Any,
     doc.paragraph(_statistics_note(options) + " Pairs of samples share architectures, so "
                   "these intervals are descriptive.")
     return StudyOutput(doc, out)
+
+
+def _fallback(plugins: Any, data_dir: Path | None, name: str | None) -> str | None:
+    """``name`` if that dataset is available here, else ``None``."""
+    from nasbench.errors import DataNotFoundError
+
+    if name is None:
+        return None
+    try:
+        plugins.datasets.get(name, "dataset")().check(data_dir)
+    except DataNotFoundError:
+        return None
+    return name
 
 
 def _controller_sections(doc: Any, out: list[tuple[str, Any]], space: Any,

@@ -128,9 +128,11 @@ def _table_values(results: Results, metrics: Sequence[str]) -> np.ndarray | None
     loaded = _table_of(results, load_plugins(), None)
     if loaded is None:
         return None
-    table = loaded[0]
+    table, evaluator = loaded
+    column = getattr(evaluator, "whole_column", None)
     try:
-        cols = [np.asarray(table.column(m), dtype=np.float64) for m in metrics]
+        cols = [np.asarray(column(table, m) if column is not None else table.column(m),
+                           dtype=np.float64) for m in metrics]
     except KeyError:
         return None
     values = np.stack(cols, axis=1)

@@ -10,8 +10,9 @@
 # Steps:
 #   1. .venv: created and kept up to date by scripts/setup-env.sh.
 #   2. System packages some tests need (Debian): dataset-fashion-mnist (the Fashion-MNIST
-#      dataset tests and the zero-cost examples that read it) and chromium (the tests that
-#      render the HTML reports in a headless browser). Installed with apt-get as root, with
+#      dataset tests and the zero-cost examples that read it), bible-kjv (the King James Bible
+#      corpus, 'kjv') and chromium (the tests that render the HTML reports in a headless
+#      browser). Installed with apt-get as root, with
 #      sudo otherwise; where neither works, the script says what to install and goes on.
 #   3. The suite, from a copy (git ls-files: tracked files plus new files git does not ignore)
 #      in a temporary directory, installed into a throwaway venv that reuses .venv's packages,
@@ -28,6 +29,7 @@ scripts/setup-env.sh
 # -- 2. system packages ----------------------------------------------------------------------
 missing=()
 [ -d /usr/share/datasets/fashion-mnist ] || missing+=(dataset-fashion-mnist)
+command -v bible >/dev/null 2>&1 || missing+=(bible-kjv)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   as_root=()
@@ -41,7 +43,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "${as_root[*]}" = none ]; then
     echo "test.sh: cannot install ${missing[*]} (not root, and sudo is not available)." >&2
     echo "  Install them as root:  apt-get install ${missing[*]}" >&2
-    echo "  Without dataset-fashion-mnist the Fashion-MNIST dataset tests fail; without" >&2
+    echo "  Without dataset-fashion-mnist the Fashion-MNIST dataset tests fail, without" >&2
+    echo "  bible-kjv the King James Bible corpus tests fail; without" >&2
     echo "  chromium the tests that render HTML reports in a browser fail." >&2
   else
     echo "test.sh: installing ${missing[*]} (Debian packages the tests need)" >&2

@@ -17,6 +17,12 @@ its two strongest incoming edges, each with its strongest operation other than `
 Known failure: on NAS-Bench-201 DARTS drifts to cells of skip connections (Dong & Yang, ICLR
 2020, report 54.30% CIFAR-10 test accuracy for the cell both orders find).
 
+Hardware-aware search (FBNet / ProxylessNAS): with ``latency_weight > 0`` and a per-operation
+latency table (``latency_table``, from ``nasbench latency build``), the architecture loss gains
+the cell's expected latency under ``softmax(alpha)``, additively (ProxylessNAS) or
+multiplicatively (FBNet's ``alpha CE log(LAT)^beta``); see
+:mod:`nasbench.supernet.latency_loss`. ``latency_weight = 0`` is plain DARTS, step for step.
+
 Defaults are the released ``train_search.py``'s (CIFAR-10): 50 epochs of batch 64, w by SGD
 (learning rate 0.025 cosine-annealed to 0.001, momentum 0.9, weight decay 3e-4, gradient norm
 clipped to 5), alpha by Adam (3e-4, betas (0.5, 0.999), weight decay 1e-3), alpha initialised
@@ -38,6 +44,7 @@ from nasbench.strategies.oneshot import (
 )
 
 from nasbench.api import Architecture
+from nasbench.errors import ConfigError
 from nasbench.hookspecs import hookimpl
 from nasbench.params import param
 
@@ -75,6 +82,31 @@ class DartsParams(AnytimeParams):
         None, doc="step size of the unrolled step (second order); default: the weights' "
         "current learning rate", gt=0, published="Liu et al. 2019 (code): the current "
         "learning rate")
+    latency_weight: float = param(
+        0.0, doc="weight of the expected-latency term (0: plain DARTS): lambda of the 'add' "
+        "form, the exponent beta of the 'mul_log' form", ge=0,
+        published="ProxylessNAS code: lambda 0.1 (add#linear), beta 0.3 (mul#log); FBNet "
+        "(Wu et al. 2019): beta 0.6")
+    latency_form: Literal["add", "mul_log"] = param(
+        "add", doc="'add': CE + weight (E[LAT] - target) / target; 'mul_log': latency_alpha "
+        "CE (log E[LAT] / log target)^weight", published="ProxylessNAS code: both (add#linear, "
+        "mul#log); FBNet: the multiplicative form")
+    latency_alpha: float = param(
+        0.2, doc="coefficient of the 'mul_log' form", gt=0,
+        published="FBNet (Wu et al. 2019): 0.2; ProxylessNAS code: 0.2")
+    latency_table: str | None = param(
+        None, doc="per-operation latency table (JSON of 'nasbench latency build') the expected "
+        "latency is computed from; required when latency_weight > 0")
+    latency_target: float | None = param(
+        None, doc="reference latency in ms; default: the table's expected latency under "
+        "uniform weights (the mean architecture)", gt=0,
+        published="ProxylessNAS code: 80 ms (mobile, ref_value)")
+
+    def check(self) -> None:
+        if self.latency_weight > 0 and self.latency_table is None:
+            raise ConfigError("latency_table", "is required when latency_weight > 0",
+                              "Build one with: nasbench latency build SPACE --out FILE, and "
+                              "set latency_table = \"FILE\" (or latency_weight = 0).")
 
 
 class Darts(OneShotStrategy):
@@ -97,17 +129,47 @@ class Darts(OneShotStrategy):
         self.alpha, self.alpha_optimizer = architecture_logits(
             self.space, self.rng, init=p.alpha_init, lr=p.alpha_lr, beta1=p.alpha_beta1,
             weight_decay=p.alpha_weight_decay)
+        self.latency_loss = None
+        if p.latency_table is not None:
+            from nasbench.latency_table import LatencyTable
+            from nasbench.supernet.latency_loss import LatencyLoss
+
+            table = LatencyTable.load(p.latency_table, key="latency_table")
+            table.check_space(self.space.name, key="latency_table")
+            if p.latency_weight > 0:
+                self.latency_loss = LatencyLoss.from_table(
+                    table, form=p.latency_form, weight=p.latency_weight,
+                    coefficient=p.latency_alpha, target_ms=p.latency_target)
 
     def train_step(self) -> None:
         p = self.params
         supernet = self.supernet
-        w_batch = supernet.batch("w", p.batch_size)
-        alpha_batch = supernet.batch("alpha", p.batch_size)
+        self.step_on(supernet.batch("w", p.batch_size), supernet.batch("alpha", p.batch_size))
+
+    def step_on(self, w_batch: Any, alpha_batch: Any) -> None:
+        """One DARTS step on given minibatches: alpha on ``alpha_batch``, then w on
+        ``w_batch``."""
+        p = self.params
+        supernet = self.supernet
         self.alpha_optimizer.zero_grad(set_to_none=True)
-        supernet.alpha_gradient(self.alpha, alpha_batch, w_batch=w_batch, order=p.order,
-                                xi=p.xi)
+        loss = supernet.alpha_gradient(self.alpha, alpha_batch, w_batch=w_batch,
+                                       order=p.order, xi=p.xi)
+        if self.latency_loss is not None:
+            _, grads = self.latency_loss.combine(self.alpha, loss, [a.grad for a in self.alpha])
+            for a, g in zip(self.alpha, grads, strict=True):
+                a.grad = g
         self.alpha_optimizer.step()
         supernet.train_step(w_batch, alpha=self.alpha)
+
+    def expected_latency(self) -> float | None:
+        """The cell's expected latency (ms) under the current weights, when a latency term
+        is on."""
+        import torch
+
+        if self.latency_loss is None:
+            return None
+        with torch.no_grad():
+            return float(self.latency_loss.expected(self.alpha))
 
     def weights(self) -> list[Any]:
         """softmax(alpha) of each relaxation matrix, as NumPy arrays."""

@@ -142,14 +142,25 @@ NB201_METRICS = {
                   "doc": "test accuracy after the 12-epoch schedule"},
     "test_200ep": {"split": "test", "unit": "%", "fidelity": 200, "higher_is_better": True,
                    "doc": "test accuracy after 200 epochs, mean over seeds"},
+    "params": {"split": "other", "unit": "M", "fidelity": None, "higher_is_better": False,
+               "doc": "parameters (millions) of the benchmark network (C=16, N=5), counted "
+                      "from the network nasbench builds"},
+    "flops": {"split": "other", "unit": "M", "fidelity": None, "higher_is_better": False,
+              "doc": "multiply-accumulates (millions) of one example through the benchmark "
+                     "network, NAS-Bench-201's convention, counted from the network"},
 }
+NB201_COUNTED = ("params", "flops")
+"""Metrics computed from the network itself, not read from the source file."""
+NB201_INPUTS = {"cifar10": ((3, 32, 32), 10), "cifar100": ((3, 32, 32), 100),
+                "imagenet16_120": ((3, 16, 16), 120)}
 
 
 def _nb201(root: Path) -> dict[str, list[Any]]:
     path = root / "nb201/nb201_accuracies.csv"
     with path.open(newline="") as fh:
         rows = list(csv.DictReader(fh))
-    wanted = [f"{d}_{m}" for d in NB201_DATASETS for m in NB201_METRICS]
+    wanted = [f"{d}_{m}" for d in NB201_DATASETS for m in NB201_METRICS
+              if m not in NB201_COUNTED]
     missing = [c for c in ("index", "arch", "unique_str", *wanted)
                if rows and c not in rows[0]]
     if not rows or missing:
@@ -160,8 +171,42 @@ def _nb201(root: Path) -> dict[str, list[Any]]:
                                  "unique_str": [r["unique_str"] for r in rows]}
     for d in NB201_DATASETS:
         for m in NB201_METRICS:
-            out[f"{d}/{m}"] = [float(r[f"{d}_{m}"]) for r in rows]
+            if m not in NB201_COUNTED:
+                out[f"{d}/{m}"] = [float(r[f"{d}_{m}"]) for r in rows]
+        out.update(_nb201_counts(out["arch"], d))
     return out
+
+
+def _nb201_counts(archs: list[str], dataset: str) -> dict[str, list[float]]:
+    """Parameters and FLOPs (millions) of every cell's network on ``dataset``.
+
+    Both are sums over the cell's edges: every edge maps C channels to C at its stage's
+    resolution, so an operation adds the same on any edge. The empty cell and one cell per
+    operation are counted on built networks; every total is then exact, which a few cells
+    counted whole confirm.
+    """
+    from nasbench.netstats import count_flops, count_params
+    from nasbench.spaces.nb201 import EDGES, OPS, Nb201Space
+
+    space = Nb201Space()
+    shape, classes = NB201_INPUTS[dataset]
+
+    def count(arch: tuple[int, ...]) -> tuple[int, int]:
+        network = space.build(arch, input_shape=shape, num_classes=classes)
+        return count_params(network), count_flops(network, shape)
+
+    empty = (0,) * len(EDGES)
+    base = count(empty)
+    added = [tuple(a - b for a, b in zip(count((o, *empty[1:])), base, strict=True))
+             for o in range(len(OPS))]
+    cells = [space.from_string(a) for a in archs]
+    totals = [tuple(base[k] + sum(added[o][k] for o in cell) for k in range(2))
+              for cell in cells]
+    for i in range(0, len(cells), max(1, len(cells) // 3)):
+        if count(cells[i]) != totals[i]:
+            raise ValueError(f"the counts of {archs[i]} are not a sum over its edges")
+    return {f"{dataset}/{name}": [t[k] / 1e6 for t in totals]
+            for k, name in enumerate(NB201_COUNTED)}
 
 
 NB201_LICENCE_NOTE = (

@@ -6,8 +6,9 @@ Run:  NASBENCH_DATA=../shared/data python tests/bench/controller_study.py --out 
 ``nasbench correlate --study controller-embedding`` runs the same study with the default
 configuration; this script exposes the sizes and writes the heat maps as small PNGs too.
 The data directory (``$NASBENCH_DATA``) holds the benchmark table (``nb201/``) and, for the
-supernet part, ``ptb/ptb.{train,valid,test}.txt`` (a Penn Treebank copy); ``--no-rnn`` skips
-that part.
+supernet part, ``ptb/ptb.{train,valid,test}.txt`` (a Penn Treebank copy); without it the
+part reads the King James Bible of Debian's ``bible-kjv`` package (``--rnn-dataset kjv`` asks for
+it directly); ``--no-rnn`` skips that part.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def main() -> None:
     parser.add_argument("--no-rnn", action="store_true")
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--rnn-dataset", help="corpus of the supernet part (default ptb)")
+    parser.add_argument("--rnn-fallback", help="corpus when that one is absent (default kjv)")
     for field in dataclasses.fields(ControllerStudyConfig):
         if field.type in ("int", "float"):
             parser.add_argument(f"--{field.name.replace('_', '-')}",

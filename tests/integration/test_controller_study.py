@@ -1,5 +1,6 @@
 """The controller-embedding study end to end at a small size: NAS-Bench-Graph's table (shipped
-in its wheel) and ENAS's recurrent cells on a corpus generated here in Penn Treebank's format."""
+in its wheel) and ENAS's recurrent cells on a corpus generated here in Penn Treebank's format,
+or, without one, on the King James Bible of Debian's bible-kjv package."""
 
 from __future__ import annotations
 
@@ -72,7 +73,20 @@ def test_without_a_corpus_the_supernet_part_is_skipped_and_said(tmp_path: Path) 
     from nasbench.results.controller_study import controller_embedding
 
     options = CorrelationOptions(bootstrap=BootstrapOptions(resamples=10))
-    output = controller_embedding(tmp_path, options, small_config(samples=8, updates=4))
+    output = controller_embedding(tmp_path, options, small_config(samples=8, updates=4,
+                                                                  rnn_fallback=None))
     assert {section.split(":")[0] for section, _ in output.correlations} == {"tabular"}
     text = output.document.markdown()
     assert "Supernet: skipped" in text and "ptb.train.txt" in text
+
+
+def test_without_penn_treebank_the_supernet_part_reads_the_installed_bible(
+        tmp_path: Path) -> None:
+    from nasbench.results.controller_study import controller_embedding
+
+    torch.set_num_threads(1)
+    options = CorrelationOptions(bootstrap=BootstrapOptions(resamples=10))
+    output = controller_embedding(tmp_path, options, small_config(samples=8, updates=4))
+    assert {section.split(":")[0] for section, _ in output.correlations} == {"tabular", "rnn"}
+    text = output.document.markdown()
+    assert "reads 'kjv' instead" in text and "Supernet: ENAS recurrent cells on kjv" in text

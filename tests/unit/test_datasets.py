@@ -12,7 +12,7 @@ from nasbench.datasets import cifar10, fashion_mnist, ptb
 
 from nasbench.errors import DataNotFoundError
 
-BUILT_IN = ("cifar10", "digits", "fashion_mnist", "mnist1d", "mnist5k", "ptb")
+BUILT_IN = ("cifar10", "digits", "fashion_mnist", "kjv", "mnist1d", "mnist5k", "ptb")
 
 
 def _load(plugins, name: str, data_dir: Path | None = None):

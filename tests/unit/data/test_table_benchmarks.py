@@ -51,7 +51,8 @@ def test_objective_reads_metrics_fidelities_and_seeds(plugins) -> None:
             "skip_connect~2|")
     arch = Nb201Space().from_string(cell)
     assert nb201.objective(arch) == {m: frame.loc[cell, f"cifar10/{m}"]
-                                     for m in ("valid_12ep", "test_12ep", "test_200ep")}
+                                     for m in ("valid_12ep", "test_12ep", "test_200ep",
+                                               "params", "flops")}
     assert set(nb201.objective(arch, fidelity=12, dataset="cifar100")) == {"valid_12ep",
                                                                           "test_12ep"}
     macro = plugins.benchmarks.get("nasbench_macro")()
