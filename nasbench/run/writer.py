@@ -52,6 +52,7 @@ class Writer:
         self.layout = Layout(directory)
         self.log = StudyLog(self.layout.study_log)
         self._runs: dict[str, _Run] = {}
+        self._finished: set[str] = set()  # runs whose summary is logged (records then ignored)
         self._dirty = False
         self._on_trials = on_trials
         self._on_done = on_done
@@ -60,7 +61,8 @@ class Writer:
 
     def start(self, spec: RunSpec, records: list[TrialRecord], finals: list[FinalRecord]) -> None:
         """Expect records of run ``spec``, which already logged ``records`` and ``finals``."""
-        self._runs[spec.run_id] = _Run(len(records), list(finals), list(records))
+        if spec.run_id not in self._finished:
+            self._runs[spec.run_id] = _Run(len(records), list(finals), list(records))
 
     def record(self, run_id: str, record: TrialRecord | FinalRecord) -> None:
         run = self._runs.get(run_id)
@@ -113,6 +115,10 @@ class Writer:
         self._dirty = True
         self.flush()
         run.done = True
+        # a finished run is forgotten but its id: the memory of the writer follows the runs
+        # in flight, not the size of the study
+        del self._runs[run_id]
+        self._finished.add(run_id)
         self.layout.checkpoint(run_id).unlink(missing_ok=True)
         records, finals = run.records, sorted(run.finals, key=lambda f: f.repeat)
         run.records, run.finals = [], []
