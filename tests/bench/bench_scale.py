@@ -15,14 +15,16 @@ Peak RSS is sampled from the process tree every 50 ms (psutil, else /proc), and 
 own peak is also read from the kernel (``resource.getrusage`` of the finished child), so a
 short spike between samples still shows in the driver's figure.
 
-Figures of the previous layout (issue 17, 2026-12-05, ``--workers 2``): 500 seeds (106k
-trials) 4.2 s, 343 MB peak; 5,000 seeds (1.06M trials) 21.8 s, 1.44 GB peak, 15,000 files
-(210 MB).
+The sizes run one after the other in one invocation, so the ratio of their wall times (the
+target: 10M trials within 10x the 1M time) is measured under the same conditions; the load
+average of the machine is printed before each size. The last lines repeat the earlier figures
+this is compared with (:data:`BASELINES`).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import resource
 import shutil
@@ -35,6 +37,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "nb201_tabular.toml"
+
+BASELINES = (
+    "previous layout (a log, lock and checkpoint per run; whole-column tables), 2026-12-05, "
+    "--workers 2: 1.06M trials 21.8 s, 1.44 GB peak, 15,000 files (210 MB)",
+    "one study log and row-group tables, before the memory fixes, 2026-12-05, --workers 2, "
+    "loaded machine: 1M trials 132 s, driver 583 MB, workers 162 MB, 8 files; report "
+    "12.6 s at 595 MB",
+)
 
 
 def _rss(pid: int) -> int:
@@ -110,10 +120,12 @@ def main() -> None:
     base = args.out or Path(tempfile.mkdtemp(prefix="bench-scale-"))
     nasbench = [sys.executable, "-m", "nasbench.cli"]
     mb = 1 / 2**20
-    print(f"{'trials':>11} {'seeds':>6} {'run s':>7} {'driver MB':>9} {'worker MB':>9} "
+    walls: dict[int, float] = {}
+    print(f"{'trials':>11} {'seeds':>6} {'load':>5} {'run s':>7} {'driver MB':>9} {'worker MB':>9} "
           f"{'files':>5} {'MB':>7} {'report s':>8} {'rep MB':>7} {'board s':>7} {'brd MB':>7}")
     for trials in args.trials:
         seeds = max(1, trials // 200)
+        load = os.getloadavg()[0]
         out = base / f"t{trials}"
         shutil.rmtree(out, ignore_errors=True)
         run = run_measured([*nasbench, "run", str(EXAMPLE), "--set", f"study.seeds={seeds}",
@@ -123,13 +135,21 @@ def main() -> None:
                                "--quiet", "--out", str(base / f"report{trials}")])
         board = run_measured([*nasbench, "leaderboard", str(out), "--no-figures", "--site",
                               str(base / f"site{trials}")])
-        print(f"{trials:>11,} {seeds:>6} {run[0]:>7.1f} {run[1] * mb:>9.0f} {run[2] * mb:>9.0f} "
+        walls[trials] = run[0]
+        print(f"{trials:>11,} {seeds:>6} {load:>5.1f} {run[0]:>7.1f} {run[1] * mb:>9.0f} "
+              f"{run[2] * mb:>9.0f} "
               f"{files:>5} {size * mb:>7.1f} {report[0]:>8.1f} {max(report[1:]) * mb:>7.0f} "
               f"{board[0]:>7.1f} {max(board[1:]) * mb:>7.0f}", flush=True)
         if not args.keep:
             shutil.rmtree(out, ignore_errors=True)
             shutil.rmtree(base / f"report{trials}", ignore_errors=True)
             shutil.rmtree(base / f"site{trials}", ignore_errors=True)
+    sizes = sorted(walls)
+    for small, large in itertools.pairwise(sizes):
+        print(f"{large:,} / {small:,} trials: wall time x{walls[large] / walls[small]:.2f} "
+              f"for x{large / small:g} the trials")
+    for line in BASELINES:
+        print(f"baseline: {line}")
 
 
 if __name__ == "__main__":
