@@ -14,11 +14,19 @@ free unless the study set ``count_repeats``.
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from nasbench.results.schema import (
+    REPORT_TRIAL_COLUMNS,
+    ScatteredRuns,
+    read_trials,
+    whole_run_frames,
+)
 from nasbench.results.stats import BootstrapOptions, percentile_interval, resampled_means
 
 if TYPE_CHECKING:
@@ -164,27 +172,104 @@ def anytime_curves(results: Results, metric: str, options: BootstrapOptions,
             curves when the study's evaluations cost nothing, as with tables without times).
     """
     trials = results.trials
-    if trials is None or trials.empty:
-        return []
-    values = incumbent_metric(trials, metric)
     count_repeats = bool(results.manifest.get("config", {}).get("budget", {})
                          .get("count_repeats", False))
+    if trials is None:
+        path = Path(results.directory) / "trials.parquet"
+        if not path.is_file():
+            return []
+        matrices = streamed_matrices(path, metric, count_repeats, axis)
+        if matrices is not None:
+            return _curves(results, metric, options, axis, *matrices)
+        trials = read_trials(path, REPORT_TRIAL_COLUMNS, [metric])
+    if trials.empty:
+        return []
+    values = incumbent_metric(trials, metric)
     if axis == "cost":
         positive = trials["cum_cost"][trials["cum_cost"] > 0]
         if positive.empty:
             return []
         grid = np.geomspace(float(positive.min()), float(trials["cum_cost"].max()), COST_POINTS)
-    curves = []
+    by_strategy: dict[str, np.ndarray] = {}
     for label, part in trials.groupby("strategy", sort=False):
         idx = part.index.to_numpy()
         pos = trials.index.get_indexer(idx)
         if axis == "cost":
-            _, matrix = cost_matrix(part, values[pos], grid)
-            x = grid
+            _, by_strategy[str(label)] = cost_matrix(part, values[pos], grid)
         else:
-            _, matrix = evaluation_matrix(part, values[pos], count_repeats)
-            x = np.arange(1, matrix.shape[1] + 1, dtype=np.float64)
+            _, by_strategy[str(label)] = evaluation_matrix(part, values[pos], count_repeats)
+    return _curves(results, metric, options, axis, by_strategy,
+                   grid if axis == "cost" else None)
+
+
+def _curves(results: Results, metric: str, options: BootstrapOptions, axis: str,
+            by_strategy: dict[str, np.ndarray], grid: np.ndarray | None
+            ) -> list[AnytimeCurve]:
+    """The curves (mean and band over seeds) of each strategy's runs x points matrix."""
+    curves = []
+    for label, matrix in by_strategy.items():
+        x = grid if grid is not None else np.arange(1, matrix.shape[1] + 1, dtype=np.float64)
         mean, lo, hi = _band(matrix, options, results.manifest.get("config_hash", ""),
-                             "anytime", axis, str(label), metric)
-        curves.append(AnytimeCurve(str(label), metric, axis, x, mean, lo, hi, matrix.shape[0]))
+                             "anytime", axis, label, metric)
+        curves.append(AnytimeCurve(label, metric, axis, x, mean, lo, hi, matrix.shape[0]))
     return curves
+
+
+def _cost_grid(path: Path) -> np.ndarray | None:
+    """The cost axis of a table, read column by column (``None`` when nothing costs)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(path)
+    if "cum_cost" not in source.schema_arrow.names:
+        return None
+    low, high = math.inf, -math.inf
+    for batch in source.iter_batches(batch_size=65_536, columns=["cum_cost"]):
+        cost = batch.column(0)
+        positive = pc.filter(cost, pc.greater(cost, 0))
+        if len(positive):
+            low = min(low, float(pc.min(positive).as_py()))
+        if len(cost) and pc.max(cost).as_py() is not None:
+            high = max(high, float(pc.max(cost).as_py()))
+    if not math.isfinite(low):
+        return None
+    return np.geomspace(low, high, COST_POINTS)
+
+
+def streamed_matrices(path: Path, metric: str, count_repeats: bool, axis: str
+                      ) -> tuple[dict[str, np.ndarray], np.ndarray | None] | None:
+    """Each strategy's runs x points matrix of incumbent ``metric``, read from the table in
+    frames of whole runs: memory holds the curves (a few hundred numbers per run), never
+    the trials. ``None`` when the table cannot be streamed (its runs' rows are scattered)."""
+    grid = None
+    if axis == "cost":
+        grid = _cost_grid(path)
+        if grid is None:
+            return {}, None
+    columns = ["run_id", "strategy", "arch", "incumbent", "status", "repeat", metric]
+    if axis == "cost":
+        columns.append("cum_cost")
+    parts: dict[str, list[np.ndarray]] = {}
+    try:
+        for frame in whole_run_frames(path, columns):
+            values = incumbent_metric(frame, metric)
+            for label, part in frame.groupby("strategy", sort=False, observed=True):
+                pos = frame.index.get_indexer(part.index.to_numpy())
+                if grid is not None:
+                    _, matrix = cost_matrix(part, values[pos], grid)
+                else:
+                    _, matrix = evaluation_matrix(part, values[pos], count_repeats)
+                parts.setdefault(str(label), []).append(matrix)
+    except (ScatteredRuns, KeyError):
+        return None
+    out = {}
+    for label, blocks in parts.items():
+        width = max(b.shape[1] for b in blocks)
+        matrix = np.full((sum(b.shape[0] for b in blocks), width), np.nan)
+        row = 0
+        for b in blocks:
+            matrix[row:row + b.shape[0], :b.shape[1]] = b
+            row += b.shape[0]
+        blocks.clear()
+        out[label] = _hold(matrix)
+    return out, grid

@@ -161,33 +161,26 @@ def _distinct(results: Results) -> dict[str, float]:
 
 
 def _distinct_streamed(path: Path) -> dict[str, float]:
-    """:func:`_distinct` read batch by batch: a run's keys are held only while its rows are
-    read (the harness writes a run's rows together), so memory does not grow with the table;
-    a table whose runs' rows are scattered is counted all the same, holding their keys."""
+    """:func:`_distinct` read in frames of whole runs (the harness writes a run's rows
+    together), so memory does not grow with the table; a table whose runs' rows are
+    scattered is counted all at once."""
     import pyarrow.parquet as pq
+    from nasbench.results.schema import ScatteredRuns, whole_run_frames
 
-    source = pq.ParquetFile(path)
-    wanted = [c for c in ("run_id", "arch_key", "status") if c in source.schema_arrow.names]
+    names = pq.read_schema(path).names
+    wanted = [c for c in ("run_id", "arch_key", "status") if c in names]
     if "run_id" not in wanted or "arch_key" not in wanted:
         return {}
-    keys: dict[str, set[str]] = {}
     out: dict[str, float] = {}
-    for batch in source.iter_batches(batch_size=65_536, columns=wanted):
-        cols = batch.to_pydict()
-        status = cols.get("status") or ["ok"] * batch.num_rows
-        for run, key, st in zip(cols["run_id"], cols["arch_key"], status, strict=True):
-            seen = keys.get(run)
-            if seen is None:
-                if run in out:  # rows of a run apart from each other: count it all at once
-                    return _distinct_whole(path, wanted)
-                seen = keys[run] = set()
-            if st == "ok":
-                seen.add(key)
-        last = cols["run_id"][-1] if batch.num_rows else None
-        for run in [r for r in keys if r != last]:
-            out[run] = float(len(keys.pop(run)))
-    for run, seen in keys.items():
-        out[run] = float(len(seen))
+    try:
+        for frame in whole_run_frames(path, wanted):
+            runs = frame["run_id"].astype(str)
+            done = frame["status"] == "ok" if "status" in frame else None
+            keys = frame["arch_key"] if done is None else frame["arch_key"].where(done)
+            counts = keys.groupby(runs, sort=False).nunique()
+            out.update((str(k), float(v)) for k, v in counts.items())
+    except ScatteredRuns:
+        return _distinct_whole(path, wanted)
     return out
 
 

@@ -10,7 +10,7 @@ nasbench did not produce, see :mod:`nasbench.results.importers`) have the same l
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -201,3 +201,75 @@ def load_results(directory: str | Path, *, trials: bool = True,
             f"{directory} <study.toml>"
         )
     return Results(directory, manifest, runs, trial_df)
+
+
+def load_for_report(directory: str | Path) -> Results:
+    """A directory as reports and leaderboards read it, in memory that does not grow with the
+    number of trials.
+
+    Their per-trial analyses read ``trials.parquet`` as they need it (anytime curves and
+    distinct architectures run by run), so its trials are left on disk (``trials`` is
+    ``None``); a multi-objective study's Pareto fronts need every trial's objectives, so its
+    report columns are read (:data:`REPORT_TRIAL_COLUMNS`).
+    """
+    results = load_results(directory, trials=False)
+    if (results.manifest.get("config") or {}).get("objectives"):
+        return load_results(directory, trial_columns=REPORT_TRIAL_COLUMNS)
+    return results
+
+
+STREAM_ROWS = 65_536
+"""Rows of ``trials.parquet`` read at a time by :func:`whole_run_frames`."""
+
+
+class ScatteredRuns(Exception):
+    """A run's rows are not all together in ``trials.parquet`` (it cannot be read run by
+    run; the harness never writes such a table, an edited one may be)."""
+
+
+def whole_run_frames(path: Path, columns: Sequence[str]) -> Iterator[pd.DataFrame]:
+    """``columns`` of ``trials.parquet`` in frames of whole runs, in the table's order.
+
+    The harness writes a run's rows together, so a per-run analysis can read the table batch
+    by batch, holding one batch (and the unfinished run it ends with) at a time: memory does
+    not grow with the number of trials. Strings come back as categoricals.
+
+    Raises:
+        KeyError: a column is missing.
+        ScatteredRuns: a run's rows are apart (read the table whole instead).
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    missing = [c for c in columns if c not in schema.names]
+    if missing:
+        raise KeyError(", ".join(missing))
+    text = [c for c in columns if pa.types.is_string(schema.field(c).type)
+            or pa.types.is_large_string(schema.field(c).type)]
+    source = pq.ParquetFile(path, read_dictionary=text)
+    closed: set[str] = set()  # every finished run's id (a few bytes a run): seen again = apart
+    tail: Any = None
+    for batch in source.iter_batches(batch_size=STREAM_ROWS, columns=list(columns)):
+        table = pa.Table.from_batches([batch])
+        if tail is not None:
+            table = pa.concat_tables([tail, table])
+        if not table.num_rows:
+            continue
+        frame = table.to_pandas()
+        codes = frame["run_id"].cat.codes.to_numpy()
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        cut = int(starts[-1])
+        tail = table.slice(cut)
+        if cut:
+            ids = list(frame["run_id"].cat.categories[codes[starts[:-1]]])
+            if len(set(ids)) != len(ids) or not closed.isdisjoint(ids):
+                raise ScatteredRuns(path)
+            closed.update(ids)
+            yield frame.iloc[:cut]
+    if tail is not None and tail.num_rows:
+        frame = tail.to_pandas()
+        if str(frame["run_id"].iloc[0]) in closed:
+            raise ScatteredRuns(path)
+        yield frame

@@ -401,7 +401,7 @@ def strategy_document(label: str, problems: Sequence[ProblemScores], agg: Aggreg
 def build_site(paths: Sequence[Path], out: Path, options: SiteOptions | None = None) -> Path:
     """Write the site of the given suite or results directories into ``out``; returns the
     index page."""
-    from nasbench.results.schema import REPORT_TRIAL_COLUMNS, load_results
+    from nasbench.results.schema import load_for_report
 
     from nasbench.suite import suite_directories
 
@@ -410,7 +410,7 @@ def build_site(paths: Sequence[Path], out: Path, options: SiteOptions | None = N
     if not dirs:
         raise UserError("no results directory to put on the site: the suite directories given "
                         "hold no problem yet. Run 'nasbench suite' first.")
-    results_list = [load_results(d, trial_columns=REPORT_TRIAL_COLUMNS) for d in dirs]
+    results_list = [load_for_report(d) for d in dirs]
     problems = load_problems(results_list, options.data_dir)
     agg = aggregate(problems, options)
     out.mkdir(parents=True, exist_ok=True)

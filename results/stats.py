@@ -138,10 +138,16 @@ def mean_estimates(
 
 
 def weighted_means(counts: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Mean of each column of ``values`` under each row of ``counts`` (``nan`` left out)."""
+    """Mean of each column of ``values`` under each row of ``counts`` (whole numbers: bootstrap
+    draws per row of ``values``; ``nan`` left out)."""
     finite = np.isfinite(values)
     total = counts @ np.where(finite, values, 0.0)
-    weight = counts @ finite.astype(np.float64)
+    # a column without nan weighs each resample's draws, its row sum: the same integers the
+    # product with a column of ones gives, for half the work on the usual complete columns
+    weight = np.repeat(counts.sum(axis=1, keepdims=True), values.shape[1], axis=1)
+    gaps = ~finite.all(axis=0)
+    if gaps.any():
+        weight[:, gaps] = counts @ finite[:, gaps].astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         return total / weight
 

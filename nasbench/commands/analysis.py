@@ -72,7 +72,7 @@ def add_report_arguments(p: argparse.ArgumentParser) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     from nasbench.results.leaderboard import LeaderboardOptions
     from nasbench.results.report import ReportOptions, write_report
-    from nasbench.results.schema import REPORT_TRIAL_COLUMNS, load_results
+    from nasbench.results.schema import load_for_report
     from nasbench.results.significance import POST_HOCS
 
     if args.post_hoc not in POST_HOCS:
@@ -85,7 +85,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                         "with --out DIR.")
     if len(args.dirs) == 1 and (Path(args.dirs[0]) / "sweep.json").is_file():
         return _report_sweep(args)
-    results = [load_results(d, trial_columns=REPORT_TRIAL_COLUMNS) for d in args.dirs]
+    results = [load_for_report(d) for d in args.dirs]
     out = Path(args.out) if args.out else Path(args.dirs[0]) / "report"
     options = ReportOptions(LeaderboardOptions(_bootstrap(args), args.post_hoc, args.alpha,
                                                args.order),

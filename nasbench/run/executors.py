@@ -213,6 +213,9 @@ def run_on_dask(study: Study, plugins: Plugins, jobs: Sequence[RunJob], writer: 
                                         resources=resources)
                     futures.append(fut)
                     running.append(fut)
+                # a finished chunk's future is let go, so that the scheduler forgets its task
+                # (and the runs it carried): only errors are kept, to be raised
+                futures = [f for f in futures if not f.done() or f.status == "error"]
                 _drain(channel, writer, finals, wait=0.02)
                 failed = failed or finals.failed
                 if not running and not finals.pending and (not waiting or failed):

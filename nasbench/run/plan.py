@@ -104,13 +104,23 @@ def prepare_directory(study: Study, plugins: Plugins, directory: Path, *, resume
 def build_manifest(study: Study, plugins: Plugins, command: str | None,
                    executor: str | None = None, workers: int = 1) -> dict[str, Any]:
     specs = run_specs(study)
-    seeds: dict[str, Any] = {"root": study.root_seed, "repetitions": list(study.seeds),
-                             "baseline": list(study.baseline_seeds), "streams": {}}
-    for spec in specs:
-        axis = ("baseline", spec.seed) if spec.is_baseline else ("strategy", spec.label, spec.seed)
+    # Each run's stream follows from the root seed and its axis: the rule, and the first
+    # run's stream as a worked example, rather than one entry per run (a manifest read
+    # whole must stay small at hundreds of thousands of runs).
+    seeds: dict[str, Any] = {
+        "root": study.root_seed, "repetitions": list(study.seeds),
+        "baseline": list(study.baseline_seeds),
+        "streams": ("numpy SeedSequence(entropy=root, spawn_key=words(axis)) with axis "
+                    "('strategy', label, repetition seed) for a search run and ('baseline', "
+                    "seed) for a random-sampling run (nasbench.seeding.seed_sequence)"),
+    }
+    if specs:
+        first = specs[0]
+        axis = ("baseline", first.seed) if first.is_baseline else \
+            ("strategy", first.label, first.seed)
         ss = seeding.seed_sequence(study.root_seed, *axis)
-        seeds["streams"][spec.run_id] = {"axis": list(axis), "entropy": ss.entropy,
-                                         "spawn_key": list(ss.spawn_key)}
+        seeds["example"] = {"run_id": first.run_id, "axis": list(axis), "entropy": ss.entropy,
+                            "spawn_key": list(ss.spawn_key)}
     seeds["evaluator"] = (
         "int_seed(root, 'evaluator', repetition seed, arch_key) for every evaluation"
     )

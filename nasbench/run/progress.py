@@ -43,8 +43,9 @@ class Progress:
             print(f"{self.label}: {self.done}/{self.total} trials", file=sys.stderr, flush=True)
 
     def run_done(self, run_id: str) -> None:
-        """Run ``run_id`` ended: count what was left of its plan."""
+        """Run ``run_id`` ended: count what was left of its plan (and forget the run)."""
         self.trials(run_id, self._left.get(run_id, 0))
+        self._left.pop(run_id, None)
 
     def close(self) -> None:
         if self._bar is not None:

@@ -43,8 +43,9 @@ RUN_COLUMNS = (
 ROW_GROUP_ROWS = 65_536
 """Rows gathered before a row group is written (bounded memory; row groups worth reading)."""
 
-RUN_GROUP_ROWS = 8_192
-"""The same for ``runs.parquet``, whose rows arrive one at a time as Python dicts."""
+RUN_GROUP_ROWS = 2_048
+"""The same for ``runs.parquet``, whose rows arrive one at a time as Python dicts (a few KB
+each while they wait)."""
 
 
 class RunState:

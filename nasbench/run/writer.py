@@ -54,6 +54,7 @@ class Writer:
         self.layout = Layout(directory)
         self.log = StudyLog(self.layout.study_log)
         self._runs: dict[str, _Run] = {}
+        self._finished: set[str] = set()  # runs whose summary is logged (records then ignored)
         self._dirty = False
         self._on_trials = on_trials
         self._on_done = on_done
@@ -63,8 +64,9 @@ class Writer:
 
     def start(self, spec: RunSpec, records: list[TrialRecord], finals: list[FinalRecord]) -> None:
         """Expect records of run ``spec``, which already logged ``records`` and ``finals``."""
-        self._runs[spec.run_id] = _Run(len(records), list(finals),
-                                       [TrialBatch.of(records)] if records else [])
+        if spec.run_id not in self._finished:
+            self._runs[spec.run_id] = _Run(len(records), list(finals),
+                                           [TrialBatch.of(records)] if records else [])
 
     def trials(self, run_id: str, batch: TrialBatch) -> None:
         """Append a batch of a run's trials (the part not logged yet)."""
@@ -154,6 +156,10 @@ class Writer:
             self._stale.append(run_id)
             if flush:
                 self._remove_stale()
+        # a finished run is forgotten but its id: the memory of the writer follows the runs
+        # in flight, not the size of the study
+        del self._runs[run_id]
+        self._finished.add(run_id)
         trials = TrialBatch.concat(run.batches)
         finals = sorted(run.finals, key=lambda f: f.repeat)
         run.batches, run.finals = [], []

@@ -1,7 +1,7 @@
 """Results at leaderboard scale: a tabular study of 1M (or 10M) trials end to end.
 
 Run:  python tests/bench/bench_scale.py [--trials 1000000 10000000] [--workers 2]
-      [--out DIR] [--keep]
+      [--out DIR] [--keep] [--no-leaderboard]
 
 Each size runs ``examples/nb201_tabular.toml`` (random search and aging evolution on the
 NAS-Bench-201 table shipped with nasbench, 100 evaluations per run) with
@@ -15,14 +15,16 @@ Peak RSS is sampled from the process tree every 50 ms (psutil, else /proc), and 
 own peak is also read from the kernel (``resource.getrusage`` of the finished child), so a
 short spike between samples still shows in the driver's figure.
 
-Figures of the previous layout (issue 17, 2026-12-05, ``--workers 2``): 500 seeds (106k
-trials) 4.2 s, 343 MB peak; 5,000 seeds (1.06M trials) 21.8 s, 1.44 GB peak, 15,000 files
-(210 MB).
+The sizes run one after the other in one invocation, so the ratio of their wall times (the
+target: 10M trials within 10x the 1M time) is measured under the same conditions; the load
+average of the machine is printed before each size. The last lines repeat the earlier figures
+this is compared with (:data:`BASELINES`).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import resource
 import shutil
@@ -35,6 +37,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "nb201_tabular.toml"
+
+BASELINES = (
+    "previous layout (a log, lock and checkpoint per run; whole-column tables), 2026-12-05, "
+    "--workers 2: 1.06M trials 21.8 s, 1.44 GB peak, 15,000 files (210 MB)",
+    "one study log and row-group tables, before the memory fixes, 2026-12-05, --workers 2, "
+    "loaded machine: 1M trials 132 s, driver 583 MB, workers 162 MB, 8 files; report "
+    "12.6 s at 595 MB",
+)
 
 
 def _rss(pid: int) -> int:
@@ -65,19 +75,35 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def run_measured(cmd: list[str], root: Path = ROOT) -> tuple[float, int, int]:
+def run_measured(cmd: list[str], root: Path = ROOT, watch: Path | None = None,
+                 every: float = 60.0) -> tuple[float, int, int]:
     """Run ``cmd`` (nasbench imported from ``root``): its wall time, its own peak RSS and the
-    largest peak of its descendants."""
+    largest peak of its descendants. With ``watch`` (a results directory), a line every
+    ``every`` seconds: elapsed time, current RSS of the process and of its largest
+    descendant, and the bytes of ``watch`` (how far a long study has come, and whether its
+    memory stays flat)."""
     peaks: dict[int, int] = {}
+    now: dict[int, int] = {}
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env={**os.environ,
                                                                  "PYTHONPATH": str(root)})
     stop = threading.Event()
 
     def sample() -> None:
+        last = time.perf_counter()
         while not stop.is_set():
+            now.clear()
             for pid in [proc.pid, *_children(proc.pid)]:
-                peaks[pid] = max(peaks.get(pid, 0), _rss(pid))
+                now[pid] = _rss(pid)
+                peaks[pid] = max(peaks.get(pid, 0), now[pid])
+            if watch is not None and time.perf_counter() - last >= every:
+                last = time.perf_counter()
+                mb = 1 / 2**20
+                other = max((v for k, v in now.items() if k != proc.pid), default=0)
+                print(f"  ... {last - t:7.0f} s: driver {now.get(proc.pid, 0) * mb:.0f} MB, "
+                      f"largest worker {other * mb:.0f} MB, "
+                      f"{directory_size(watch)[1] * mb:.0f} MB written, "
+                      f"load {os.getloadavg()[0]:.1f}", flush=True)
             stop.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -96,8 +122,17 @@ def run_measured(cmd: list[str], root: Path = ROOT) -> tuple[float, int, int]:
 
 
 def directory_size(path: Path) -> tuple[int, int]:
-    files = [p for p in path.rglob("*") if p.is_file()]
-    return len(files), sum(p.stat().st_size for p in files)
+    """Files and bytes under ``path`` (files that vanish while it is counted are left out:
+    a running study removes its runs' checkpoints)."""
+    files = sizes = 0
+    for p in path.rglob("*"):
+        try:
+            if p.is_file():
+                sizes += p.stat().st_size
+                files += 1
+        except OSError:
+            continue
+    return files, sizes
 
 
 def main() -> None:
@@ -106,30 +141,44 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--keep", action="store_true", help="keep the results directories")
+    ap.add_argument("--no-leaderboard", action="store_true",
+                    help="skip 'nasbench leaderboard --site' (the report is still measured)")
     args = ap.parse_args()
     base = args.out or Path(tempfile.mkdtemp(prefix="bench-scale-"))
     nasbench = [sys.executable, "-m", "nasbench.cli"]
     mb = 1 / 2**20
-    print(f"{'trials':>11} {'seeds':>6} {'run s':>7} {'driver MB':>9} {'worker MB':>9} "
+    walls: dict[int, float] = {}
+    print(f"{'trials':>11} {'seeds':>6} {'load':>5} {'run s':>7} {'driver MB':>9} {'worker MB':>9} "
           f"{'files':>5} {'MB':>7} {'report s':>8} {'rep MB':>7} {'board s':>7} {'brd MB':>7}")
     for trials in args.trials:
         seeds = max(1, trials // 200)
+        load = os.getloadavg()[0]
         out = base / f"t{trials}"
         shutil.rmtree(out, ignore_errors=True)
         run = run_measured([*nasbench, "run", str(EXAMPLE), "--set", f"study.seeds={seeds}",
-                            "--workers", str(args.workers), "--out", str(out), "--quiet"])
+                            "--workers", str(args.workers), "--out", str(out), "--quiet"],
+                           watch=out)
         files, size = directory_size(out)
         report = run_measured([*nasbench, "report", str(out), "--no-figures", "--no-print",
                                "--quiet", "--out", str(base / f"report{trials}")])
-        board = run_measured([*nasbench, "leaderboard", str(out), "--no-figures", "--site",
-                              str(base / f"site{trials}")])
-        print(f"{trials:>11,} {seeds:>6} {run[0]:>7.1f} {run[1] * mb:>9.0f} {run[2] * mb:>9.0f} "
+        board = (0.0, 0, 0) if args.no_leaderboard else run_measured(
+            [*nasbench, "leaderboard", str(out), "--no-figures", "--site",
+             str(base / f"site{trials}")])
+        walls[trials] = run[0]
+        print(f"{trials:>11,} {seeds:>6} {load:>5.1f} {run[0]:>7.1f} {run[1] * mb:>9.0f} "
+              f"{run[2] * mb:>9.0f} "
               f"{files:>5} {size * mb:>7.1f} {report[0]:>8.1f} {max(report[1:]) * mb:>7.0f} "
               f"{board[0]:>7.1f} {max(board[1:]) * mb:>7.0f}", flush=True)
         if not args.keep:
             shutil.rmtree(out, ignore_errors=True)
             shutil.rmtree(base / f"report{trials}", ignore_errors=True)
             shutil.rmtree(base / f"site{trials}", ignore_errors=True)
+    sizes = sorted(walls)
+    for small, large in itertools.pairwise(sizes):
+        print(f"{large:,} / {small:,} trials: wall time x{walls[large] / walls[small]:.2f} "
+              f"for x{large / small:g} the trials")
+    for line in BASELINES:
+        print(f"baseline: {line}")
 
 
 if __name__ == "__main__":

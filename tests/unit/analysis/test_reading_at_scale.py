@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from nasbench.results import leaderboard
+from nasbench.results import leaderboard, schema
 from nasbench.results.schema import REPORT_TRIAL_COLUMNS, read_trials
 from nasbench.results.significance import smallest_p
 
@@ -79,3 +80,45 @@ def test_the_smallest_p_of_thousands_of_runs_is_zero_not_an_overflow() -> None:
     assert smallest_p("wilcoxon", 5) == 0.0625
     assert smallest_p("wilcoxon", 5000) == 0.0
     assert smallest_p("mann-whitney", 5000, 5000) == 0.0
+
+
+def _same_curves(a: list, b: list) -> None:
+    assert [(c.strategy, c.axis, c.n_runs) for c in a] == [(c.strategy, c.axis, c.n_runs)
+                                                          for c in b]
+    assert a  # something was compared
+    for x, y in zip(a, b, strict=True):
+        for field in ("x", "mean", "low", "high"):
+            np.testing.assert_array_equal(getattr(x, field), getattr(y, field))
+
+
+@pytest.mark.parametrize(("axis", "scattered"),
+                         [("evaluations", False), ("cost", False), ("evaluations", True)])
+def test_anytime_curves_streamed_from_the_table_equal_those_of_the_whole_table(
+        study_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, axis: str,
+        scattered: bool) -> None:
+    import shutil
+
+    from nasbench.results import anytime
+    from nasbench.results.schema import load_for_report, load_results
+    from nasbench.results.stats import BootstrapOptions
+
+    directory = tmp_path / "study"
+    shutil.copytree(study_dir, directory)
+    table = pq.read_table(directory / "trials.parquet")
+    # the NB201 table knows no costs: the measured wall time of each trial is one
+    frame = table.to_pandas()
+    frame["cum_cost"] = frame.groupby("run_id", sort=False)["wall_time"].cumsum()
+    if scattered:  # runs' rows interleaved: read whole, with the same curves
+        frame = frame.iloc[np.r_[0:len(frame):2, 1:len(frame):2]].reset_index(drop=True)
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False),
+                   directory / "trials.parquet")
+    monkeypatch.setattr(schema, "STREAM_ROWS", 37)  # runs cut across batches
+    whole = load_results(directory, trial_columns=REPORT_TRIAL_COLUMNS)
+    lazy = load_for_report(directory)
+    assert whole.trials is not None and lazy.trials is None
+    options = BootstrapOptions(resamples=50)
+    metric = "cifar10/test_200ep"
+    expected = anytime.anytime_curves(whole, metric, options, axis)
+    _same_curves(anytime.anytime_curves(lazy, metric, options, axis), expected)
+    streamed = anytime.streamed_matrices(directory / "trials.parquet", metric, False, axis)
+    assert (streamed is None) == scattered
