@@ -4,27 +4,26 @@ option.
 The tree-structured Parzen estimator (Bergstra et al., NeurIPS 2011) models the architectures
 above and below a quantile of the observed search metric with one density each, and proposes
 the candidate that maximises their ratio. By default the densities are joint over all of an
-architecture's decisions (optuna's ``multivariate`` TPE, recommended by Watanabe, "Tree-structured
-Parzen estimator: understanding its algorithm components", 2023, and the form of BOHB's kernel
-density): on NAS-Bench-201 (100 seeds x 100 evaluations) it is as good as the independent
-form of the original paper (``multivariate = false``; 94.16 against 94.11 % CIFAR-10 test
-accuracy, not told apart) and six times cheaper per run, because the independent form
-refits both densities once per decision and, concentrating on its incumbents, re-proposes
-architectures about twice as often. optuna's GP sampler fits a Gaussian process to the
-observations and maximises log expected improvement. Both are driven through optuna's ask/tell
-interface with the space's decisions as categorical parameters
-(:mod:`nasbench.strategies.optuna_bridge`), seeded from the strategy's generator, in an
-in-memory study.
+architecture's decisions (optuna's ``multivariate`` TPE, recommended by Watanabe,
+"Tree-structured Parzen estimator: understanding its algorithm components", 2023, and the form
+of BOHB's kernel density): on NAS-Bench-201 (100 seeds x 100 evaluations,
+``examples/tpe_forms.toml``) it is as good as the independent form of the original paper
+(``multivariate = false``; 94.16 against 94.11 % CIFAR-10 test accuracy, not told apart) and
+six times cheaper per run, because the independent form refits both densities once per decision
+and, concentrating on its incumbents, re-proposes architectures about twice as often. optuna's
+GP sampler fits a Gaussian process to the observations and maximises log expected improvement.
+Both are driven through optuna's ask/tell interface with the space's decisions as categorical
+parameters (:mod:`nasbench.strategies.optuna_bridge`), seeded from the strategy's generator, in
+an in-memory study.
 
 A resumed run equals an uninterrupted one: an optuna sampler cannot be saved as plain data, so
 the strategy declares ``checkpoints = False`` and the harness resumes a run by replaying its
 logged trials from the run's seed (nothing is unpickled, nothing evaluated again).
 optuna re-proposes architectures it has already seen (the harness answers those from
 the run's cache at zero cost); they are told to the sampler again like any other trial. Closing
-them unobserved and asking again instead (so that every proposal is new) was tried: on
-NAS-Bench-201 (independent TPE, 60 seeds) it lowered the mean answer from 94.14 to 93.92 %,
-which the Nemenyi test no longer told apart from random search's 93.80 %: the repeats are how
-the model exploits its incumbents.
+them unobserved and asking again instead (so that every proposal is new) was tried on
+NAS-Bench-201 and made TPE's answers worse, no longer distinguishable from random search's:
+the repeats are how the model exploits its incumbents.
 """
 
 from __future__ import annotations

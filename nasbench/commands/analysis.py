@@ -91,6 +91,11 @@ def cmd_report(args: argparse.Namespace) -> int:
                                                args.order),
                             args.across, not args.no_figures)
     paths = write_report(results, out, options)
+    return _print_paths(args, paths)
+
+
+def _print_paths(args: argparse.Namespace, paths: dict[str, Path]) -> int:
+    """Print the Markdown report (unless ``--no-print``) and where each file went."""
     if not args.no_print:
         print(paths["markdown"].read_text())
     if not args.quiet:
@@ -105,12 +110,7 @@ def _report_sweep(args: argparse.Namespace) -> int:
 
     out = Path(args.out) if args.out else Path(args.dirs[0]) / "report"
     paths = write_sweep_report(Path(args.dirs[0]), out, _bootstrap(args), not args.no_figures)
-    if not args.no_print:
-        print(paths["markdown"].read_text())
-    if not args.quiet:
-        for name, path in paths.items():
-            print(f"{name}: {path}", file=sys.stderr)
-    return 0
+    return _print_paths(args, paths)
 
 
 # -- correlate ------------------------------------------------------------------------------------
