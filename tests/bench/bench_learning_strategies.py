@@ -180,13 +180,12 @@ def main() -> None:
     plugins = load_plugins()
     space = Nb201Space()
     evaluator = _evaluator(plugins, space, data_dir)
-    # Black-box, single-objective strategies: one-shot ones need a supernet, multi-objective
-    # ones several metrics, and fixed_set proposes a list rather than learning.
-    names = sorted(
-        n for n in plugins.strategies.names()
-        if "supernet" not in plugins.strategies.get(n).requires
-        and not getattr(plugins.strategies.get(n), "multi_objective", False)
-        and n != "fixed_set")
+    # The suite's black-box strategies (they search, without a supernet), single-objective ones
+    # (a multi-objective strategy needs several metrics).
+    from nasbench.suite import black_box_strategies
+
+    names = sorted(n for n in black_box_strategies(plugins)
+                   if not getattr(plugins.strategies.get(n), "multi_objective", False))
     print(f"# Strategy overhead on NAS-Bench-201 (tabular), {RUNS} runs x {BUDGET} evaluations")
     print(f"python {platform.python_version()}, torch {torch.__version__}, optuna "
           f"{optuna.__version__}, {os.cpu_count()} CPUs, torch threads "
