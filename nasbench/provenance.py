@@ -27,11 +27,30 @@ def _installed() -> tuple[tuple[str, str], ...]:
     # process (a sweep, a verification) writes many manifests.
     found: dict[str, str] = {}
     for dist in md.distributions():
-        name = dist.metadata["Name"] if dist.metadata else None
+        name, version = _name_version(dist)
         if not name:
             continue
-        found.setdefault(name.lower().replace("_", "-"), dist.version)
+        found.setdefault(name.lower().replace("_", "-"), version)
     return tuple(sorted(found.items()))
+
+
+def _name_version(dist: md.Distribution) -> tuple[str | None, str]:
+    """A distribution's ``Name`` and ``Version`` from the head of its metadata file (what
+    ``dist.metadata`` gives, without parsing the whole file as an e-mail message: a tenth
+    of the time)."""
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO")
+    if not text:
+        return None, ""
+    head: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            break  # the headers end at the first blank line
+        key, sep, value = line.partition(":")
+        if sep and key in ("Name", "Version") and key not in head:
+            head[key] = value.strip()
+            if len(head) == 2:
+                break
+    return head.get("Name"), head.get("Version", "")
 
 
 def _digest(value: Any) -> str:
