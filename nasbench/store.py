@@ -150,6 +150,23 @@ def encode_frames(payloads: Iterable[Any]) -> bytes:
     return b"".join(parts)
 
 
+def frame_is_intact(data: bytes) -> bool:
+    """Whether ``data`` is exactly one frame whose length and checksum hold (not decoded)."""
+    if len(data) < _HEADER.size:
+        return False
+    size, crc = _HEADER.unpack_from(data, 0)
+    return size <= _MAX_FRAME and len(data) == _HEADER.size + size and \
+        zlib.crc32(memoryview(data)[_HEADER.size:]) == crc
+
+
+def decode_frame(data: bytes) -> Any:
+    """The payload of one whole frame (plain data only)."""
+    got = _frame_at(data, 0)
+    if got is None or got[1] != len(data):
+        raise ValueError("not one intact log frame")
+    return got[0]
+
+
 def _frame_at(data: bytes, pos: int) -> tuple[Any, int] | None:
     """The payload of an intact frame at ``pos`` and the position after it, or ``None``."""
     if pos + _HEADER.size > len(data):
@@ -349,7 +366,8 @@ class StudyLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fh: Any = None
-        self._buffer: dict[str, list[tuple]] = {}
+        self._pending: list[bytes | tuple[str, list[tuple]]] = []
+        self._open: dict[str, list[tuple]] = {}
 
     def scan(self, *, repair: bool = False) -> Iterator[tuple[str, tuple]]:
         """Every intact ``(run_id, record)`` in the order written, in bounded memory.
@@ -385,18 +403,32 @@ class StudyLog:
         return records, summary
 
     def append(self, run_id: str, record: tuple) -> None:
-        self._buffer.setdefault(run_id, []).append(record)
+        group = self._open.get(run_id)
+        if group is None:
+            group = self._open[run_id] = []
+            self._pending.append((run_id, group))
+        group.append(record)
+
+    def append_frame(self, run_id: str, frame: bytes) -> None:
+        """Append a frame of ``run_id``'s records encoded elsewhere
+        (:class:`~nasbench.run.records.EncodedBatch`); its records come after those
+        appended before and before those appended after."""
+        self._open.pop(run_id, None)
+        self._pending.append(frame)
 
     def flush(self) -> None:
         """Write buffered records to the operating system (they then survive a kill)."""
-        if not self._buffer:
+        if not self._pending:
             return
         if self._fh is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(self.path, "ab")  # noqa: SIM115 - held while the study runs
-        self._fh.write(encode_frames(("run", rid, recs) for rid, recs in self._buffer.items()))
+        self._fh.write(b"".join(
+            item if isinstance(item, bytes) else encode_frames([("run", *item)])
+            for item in self._pending))
         self._fh.flush()
-        self._buffer = {}
+        self._pending = []
+        self._open = {}
 
     def close(self) -> None:
         if self._fh is not None:

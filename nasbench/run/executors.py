@@ -40,8 +40,18 @@ from nasbench.run.loop import (
     final_summary,
 )
 from nasbench.run.plan import RunSpec
-from nasbench.run.records import FinalRecord, Names, TrialBatch, from_log
+from nasbench.run.records import (
+    EncodedBatch,
+    FinalRecord,
+    Names,
+    TrialBatch,
+    columns,
+    from_log,
+    table_bytes,
+    table_from_bytes,
+)
 from nasbench.run.session import Session
+from nasbench.run.tables import trial_columns_table
 from nasbench.run.writer import Writer
 from nasbench.store import FLUSH_SECONDS
 
@@ -52,6 +62,9 @@ TASKS_PER_WORKER = 4
 """Chunks in flight per worker, and the share of the runs left that a chunk takes (one
 ``TASKS_PER_WORKER * workers``-th): enough to balance uneven runs, few enough that the cost
 of a Dask task (about 2 ms) stays invisible next to a chunk of tabular runs."""
+
+PRELOAD = "nasbench.run.preload"
+"""The module a worker imports when it starts (see :mod:`nasbench.run.preload`)."""
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
@@ -141,10 +154,14 @@ def dask_client(workers: int, address: str | None, threads: int,
     env = {**dict.fromkeys(THREAD_VARIABLES, str(threads)), **(environment or {})}
     extra = {"resources": {"GPU": 1}} if gpu else {}
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None, env=env, silence_logs=40, **extra) as cluster, \
+                      dashboard_address=None, env=env, silence_logs=40,
+                      preload=[PRELOAD], **extra) as cluster, \
             Client(cluster) as client:
         yield client
 
+
+SEND_AHEAD = 8
+"""Batches of messages a worker may hold for its sender thread (see :class:`_Sender`)."""
 
 QUEUE_BATCHES = 64
 """Batches of records the scheduler holds for the driver; a worker that finds the queue full
@@ -249,11 +266,14 @@ def _drain(channel: Any, writer: Writer, finals: _FinalJobs, wait: float) -> Non
     get would log a timeout each time)."""
     batches = channel.get(batch=True)
     for batch in batches:
+        shared = None  # the table rows of the encoded batches sent with it
         for message in batch:
-            if message[0] == "searched":
+            if message[0] == "table":
+                shared = table_from_bytes(message[1])
+            elif message[0] == "searched":
                 finals.start(message[1], message[2])
             else:
-                writer.handle(message)
+                writer.handle(message, shared)
     got = finals.collect()
     writer.maybe_flush()
     if not batches and not got and wait > 0:
@@ -322,20 +342,66 @@ _SESSIONS: dict[str, Session] = {}
 _NAMES: dict[str, Names] = {}
 
 
+class _Sender:
+    """Puts batches of messages on the driver's queue from a thread of its own, in order, so
+    that a run goes on computing while a put waits for the scheduler's answer (a round trip
+    through the driver's process, slow when its cores are busy). At most ``SEND_AHEAD``
+    batches wait here: a worker far ahead of the driver waits, as a full queue makes it."""
+
+    def __init__(self, channel: Any) -> None:
+        import queue
+        import threading
+
+        self.channel = channel
+        self.waiting: queue.Queue[list[tuple] | None] = queue.Queue(maxsize=SEND_AHEAD)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._loop, name="nasbench-sender", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            batch = self.waiting.get()
+            if batch is None:
+                return
+            if self.error is None:
+                try:
+                    self.channel.put(batch)
+                except BaseException as exc:  # raised in the task's thread, below
+                    self.error = exc
+
+    def put(self, batch: list[tuple]) -> None:
+        self._raise()
+        self.waiting.put(batch)
+
+    def close(self) -> None:
+        """Wait until every batch is on the driver's queue (or raise why one is not)."""
+        self.waiting.put(None)
+        self.thread.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
 class _QueueSink:
     """On a worker: batch messages and put them on the driver's queue, at most every
     ``FLUSH_SECONDS`` (each put is a round trip to the scheduler), and at once for a
     checkpoint, which must follow the trials it covers."""
 
-    def __init__(self, channel: Any, names: Names) -> None:
-        self.channel = channel
+    def __init__(self, channel: Any, names: Names, study: Study,
+                 specs: dict[str, RunSpec]) -> None:
+        self.sender = _Sender(channel)
         self.names = names
+        self.study = study
+        self.specs = specs
         self.buffer: list[tuple] = []
         self.last = time.perf_counter()
 
     def trials(self, run_id: str, batch: TrialBatch) -> None:
-        # the architectures' strings and keys are worked out here, not in the driver
-        self.buffer.append(("trials", run_id, batch.named(self.names).to_wire()))
+        # encoded when sent (see _encode): the log frame and the table rows are made here,
+        # not in the driver
+        self.buffer.append(("trials", run_id, batch))
 
     def record(self, run_id: str, record: FinalRecord) -> None:
         self.buffer.append(("rec", run_id, record.to_log()))
@@ -351,9 +417,38 @@ class _QueueSink:
 
     def send(self) -> None:
         if self.buffer:
-            self.channel.put(self.buffer)
+            self.sender.put(self._encode(self.buffer))
             self.buffer = []
         self.last = time.perf_counter()
+
+    def _encode(self, buffer: list[tuple]) -> list[tuple]:
+        """The messages of ``buffer`` with every batch of trials encoded
+        (:class:`~nasbench.run.records.EncodedBatch`): a log frame each, and the table rows
+        of all of them in one Arrow table, sent first (one conversion for the lot, not one
+        per run)."""
+        parts: list[dict[str, list[Any]]] = []
+        rows = 0
+        out: list[tuple] = []
+        for message in buffer:
+            if message[0] != "trials":
+                out.append(message)
+                continue
+            _, run_id, batch = message
+            offset = None
+            if not self.specs[run_id].is_baseline:  # whose trials the table leaves out
+                parts.append(columns(self.names, self.study, self.specs[run_id],
+                                     batch.named(self.names)))
+                offset, rows = rows, rows + len(batch)
+            out.append(("encoded", run_id,
+                        EncodedBatch.encode(run_id, batch, None).to_wire(offset)))
+        if parts:
+            out.insert(0, ("table", table_bytes(trial_columns_table(self.study, parts))))
+        return out
+
+    def close(self) -> None:
+        """Send what is left and wait until all of it is on the driver's queue."""
+        self.send()
+        self.sender.close()
 
     def done(self, run_id: str, summary: dict[str, Any]) -> None:
         self.buffer.append(("done", run_id, summary))
@@ -388,10 +483,13 @@ def _run_chunk(study: Study, extra: list[object], jobs: list[RunJob], channel_na
     names = _NAMES.get(study.config_hash)
     if names is None:
         names = _NAMES[study.config_hash] = Names(session.space)
-    sink = _QueueSink(Queue(channel_name, client=get_client()), names)
-    for job in jobs:
-        execute_run(session, job, sink, defer_final=defer_final)
-    sink.send()
+    sink = _QueueSink(Queue(channel_name, client=get_client()), names, study,
+                      {job.spec.run_id: job.spec for job in jobs})
+    try:
+        for job in jobs:
+            execute_run(session, job, sink, defer_final=defer_final)
+    finally:
+        sink.close()
     return [job.spec.run_id for job in jobs]
 
 

@@ -8,7 +8,6 @@ fields become the columns of ``trials.parquet`` and ``final.parquet`` through on
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
@@ -204,6 +203,124 @@ class TrialBatch:
         return cls(first, list(rows), names)
 
 
+class EncodedBatch:
+    """Consecutive trials of one run as a Dask worker hands them to the driver, already in the
+    form the driver writes: the study log's frame of their rows (length, checksum and
+    pickled ``("run", run_id, rows)``, as :meth:`~nasbench.store.StudyLog.flush` would write
+    it) and their rows of ``trials.parquet`` as an Arrow table (``None`` for a
+    random-sampling run, whose trials the table leaves out).
+
+    The driver appends the frame and keeps the table without making an object per trial, so
+    the workers, not the driver, pay for turning trials into bytes and columns. The rows
+    themselves are decoded only where a re-executed run hands over trials the driver already
+    holds (:meth:`since`).
+    """
+
+    __slots__ = ("first", "frame", "n", "run_id", "table")
+
+    def __init__(self, run_id: str, first: int, n: int, frame: bytes, table: Any) -> None:
+        self.run_id = run_id
+        self.first = first
+        self.n = n
+        self.frame = frame
+        self.table = table
+
+    def __len__(self) -> int:
+        return self.n
+
+    @property
+    def end(self) -> int:
+        """The index after its last trial."""
+        return self.first + self.n
+
+    @classmethod
+    def encode(cls, run_id: str, batch: TrialBatch, table: Any) -> EncodedBatch:
+        from nasbench.store import encode_frames
+
+        return cls(run_id, batch.first, len(batch),
+                   encode_frames([("run", run_id, batch.rows)]), table)
+
+    @property
+    def rows(self) -> list[tuple]:
+        """The log rows its frame holds."""
+        from nasbench.store import decode_frame
+
+        return list(decode_frame(self.frame)[2])
+
+    def since(self, index: int) -> EncodedBatch:
+        """The trials from ``index`` on (a re-executed run handing over some again)."""
+        from nasbench.store import encode_frames
+
+        skip = max(0, index - self.first)
+        rows = self.rows[skip:]
+        return EncodedBatch(self.run_id, self.first + skip, len(rows),
+                            encode_frames([("run", self.run_id, rows)]),
+                            None if self.table is None else self.table.slice(skip))
+
+    def to_wire(self, offset: int | None) -> tuple:
+        """Plain data, to travel from a worker to the driver. Its table rows travel apart, in
+        one Arrow table with those of the other batches sent with it (:func:`table_bytes`),
+        from row ``offset`` on (``None``: no table rows)."""
+        return self.run_id, self.first, self.n, self.frame, offset
+
+    @classmethod
+    def from_wire(cls, data: Sequence[Any], shared: Any = None) -> EncodedBatch | None:
+        """The batch :meth:`to_wire` sent, its table rows sliced from ``shared`` (the table
+        sent with it); ``None`` for anything else. What is checked without decoding a trial:
+        the frame is one whole frame whose checksum holds, and the shared table holds one
+        row per trial from the offset on (the rows are checked when the log is read)."""
+        from nasbench.store import frame_is_intact
+
+        try:
+            run_id, first, n, frame, offset = data
+            if not (isinstance(run_id, str) and isinstance(frame, bytes)
+                    and frame_is_intact(frame)):
+                return None
+            first, n = int(first), int(n)
+            table = None
+            if offset is not None:
+                offset = int(offset)
+                if shared is None or offset < 0 or offset + n > shared.num_rows:
+                    return None
+                table = shared.slice(offset, n)
+        except (TypeError, ValueError):
+            return None
+        return cls(run_id, first, n, frame, table)
+
+
+def table_bytes(table: Any) -> bytes:
+    """An Arrow table as the bytes of an Arrow IPC stream."""
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as out:
+        out.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def table_from_bytes(data: Any) -> Any:
+    """The table :func:`table_bytes` wrote; ``None`` for anything else."""
+    import pyarrow as pa
+
+    try:
+        return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+    except (TypeError, ValueError, pa.ArrowException):
+        return None
+
+
+class EncodedTrials:
+    """A finished run's trials when some arrived encoded (:class:`EncodedBatch`): its batches
+    in trial order, plain ones (:class:`TrialBatch`, e.g. logged before a resume) among them."""
+
+    __slots__ = ("batches",)
+
+    def __init__(self, batches: Sequence[TrialBatch | EncodedBatch]) -> None:
+        self.batches = list(batches)
+
+    def __len__(self) -> int:
+        return sum(len(b) for b in self.batches)
+
+
 RECORD_TYPES: dict[str, type[TrialRecord] | type[FinalRecord]] = {
     "trial": TrialRecord, "final": FinalRecord}
 
@@ -265,9 +382,11 @@ class Names:
     def _bulk(archs: Sequence[Architecture | None], memo: dict[Architecture, str],
               one: Any) -> list[str | None]:
         out: list[str | None] = list(map(memo.get, archs))
-        if None in out:  # first sightings (and missing incumbents)
-            out = [s if s is not None or a is None else one(a)
-                   for s, a in zip(out, archs, strict=True)]
+        if None in out:  # first sightings (and missing incumbents): fill the memo, look again
+            for arch in set(archs).difference(memo):
+                if arch is not None:
+                    one(arch)
+            out = list(map(memo.get, archs))
         return out
 
 
@@ -334,5 +453,8 @@ def concat(parts: list[dict[str, list[Any]]], order: Iterable[str]) -> dict[str,
     return out
 
 
-def floats(values: list[Any]) -> list[float]:
-    return [math.nan if v is None else float(v) for v in values]
+def floats(values: list[Any]) -> Any:
+    """``values`` as a float64 array, ``None`` as NaN (numpy converts in one pass)."""
+    import numpy as np
+
+    return np.asarray(values, dtype=np.float64)

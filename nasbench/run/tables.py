@@ -23,6 +23,8 @@ from nasbench.run.plan import RunSpec
 from nasbench.run.records import (
     FINAL_COLUMNS,
     TRIAL_COLUMNS,
+    EncodedBatch,
+    EncodedTrials,
     FinalRecord,
     Names,
     TrialBatch,
@@ -46,6 +48,30 @@ ROW_GROUP_ROWS = 65_536
 RUN_GROUP_ROWS = 2_048
 """The same for ``runs.parquet``, whose rows arrive one at a time as Python dicts (a few KB
 each while they wait)."""
+
+
+def trial_float_columns(study: Study) -> tuple[str, ...]:
+    """The columns of ``trials.parquet`` written as floats (a missing value is NaN)."""
+    return ("fidelity", "search_metric", *study.report_metrics)
+
+
+def trial_table(names: Names, study: Study, spec: RunSpec,
+                trials: Sequence[TrialRecord] | TrialBatch) -> Any:
+    """``trials.parquet``'s rows of one run's ``trials``, as an Arrow table: the columns of
+    :func:`~nasbench.run.records.columns`, typed as the table writer types them."""
+    return trial_columns_table(study, [columns(names, study, spec, trials)])
+
+
+def trial_columns_table(study: Study, parts: list[dict[str, list[Any]]]) -> Any:
+    """Consecutive parts of ``trials.parquet`` (columns as :func:`~nasbench.run.records.columns`
+    gives them, a column missing from a part is null there) as one Arrow table, typed as the
+    table writer types them."""
+    import pyarrow as pa
+
+    cols = concat(parts, (*TRIAL_COLUMNS, *study.report_metrics))
+    for col in trial_float_columns(study):
+        cols[col] = floats(cols[col])
+    return pa.table(cols)
 
 
 class RunState:
@@ -149,22 +175,45 @@ class _TableWriter:
         self.segments: list[Path] = []
         self._writer: Any = None
 
-    def add(self, cols: dict[str, list[Any]]) -> None:
-        n = len(next(iter(cols.values()), []))
+    def add(self, cols: dict[str, list[Any]] | Any) -> None:
+        """Add rows: columns as lists, or an Arrow table typed as :meth:`_batch` types them
+        (float columns already floats)."""
+        n = len(next(iter(cols.values()), [])) if isinstance(cols, dict) else cols.num_rows
         if n:
             self.parts.append(cols)
             self.rows += n
         if self.rows >= (self.group_rows or ROW_GROUP_ROWS):
             self._write()
 
+    def _from_lists(self, parts: list[dict[str, list[Any]]]) -> Any:
+        import pyarrow as pa
+
+        cols = concat(parts, self.order)
+        for col in self.float_cols:
+            cols[col] = floats(cols[col])
+        return pa.table(cols)
+
     def _batch(self) -> Any:
         import pyarrow as pa
 
-        cols = concat(self.parts, self.order)
-        for col in self.float_cols:
-            cols[col] = floats(cols[col])
+        pieces: list[Any] = []
+        lists: list[dict[str, list[Any]]] = []
+        for part in self.parts:  # consecutive parts of lists become one table, in order
+            if isinstance(part, dict):
+                lists.append(part)
+                continue
+            if lists:
+                pieces.append(self._from_lists(lists))
+                lists = []
+            pieces.append(part)
+        if lists or not pieces:
+            pieces.append(self._from_lists(lists))
         self.parts, self.rows = [], 0
-        return pa.table(cols)
+        if len(pieces) == 1:
+            return pieces[0]
+        # a column missing from a piece is null there; a null-typed or integer column
+        # takes its type from the others (as one whole-column conversion would)
+        return pa.concat_tables(pieces, promote_options="permissive").combine_chunks()
 
     def _write(self) -> None:
         import pyarrow.parquet as pq
@@ -263,7 +312,8 @@ class TableSink:
         self.layout = Layout(directory)
         self.specs = list(specs)
         self._next = 0
-        self._waiting: dict[str, tuple[Sequence[TrialRecord] | TrialBatch, list[FinalRecord],
+        self._waiting: dict[str, tuple[Sequence[TrialRecord] | TrialBatch | EncodedTrials,
+                                       list[FinalRecord],
                                        dict]] = {}
         self.names = Names(space)
         self.n_trials = 0
@@ -280,7 +330,7 @@ class TableSink:
         if final:
             run_floats.append("final.search_metric")
         self.trials = _TableWriter(self.layout.trials_table, (*TRIAL_COLUMNS, *metrics),
-                                   ("fidelity", "search_metric", *metrics), meta)
+                                   trial_float_columns(study), meta)
         self.runs = _TableWriter(self.layout.runs_table,
                                  (*RUN_COLUMNS, *metrics, *self.search_names), run_floats, meta,
                                  RUN_GROUP_ROWS)
@@ -295,7 +345,7 @@ class TableSink:
     def pending(self) -> list[str]:
         return [s.run_id for s in self.specs if s.run_id not in self.done]
 
-    def add(self, run_id: str, trials: Sequence[TrialRecord] | TrialBatch,
+    def add(self, run_id: str, trials: Sequence[TrialRecord] | TrialBatch | EncodedTrials,
             finals: list[FinalRecord],
             summary: dict[str, Any]) -> None:
         if run_id in self.done:
@@ -309,12 +359,17 @@ class TableSink:
             self._emit(spec, *self._waiting.pop(spec.run_id))
             self._next += 1
 
-    def _emit(self, spec: RunSpec, trials: Sequence[TrialRecord] | TrialBatch,
+    def _emit(self, spec: RunSpec, trials: Sequence[TrialRecord] | TrialBatch | EncodedTrials,
               finals: list[FinalRecord],
               summary: dict[str, Any]) -> None:
         study = self.study
         if not spec.is_baseline:
-            self.trials.add(columns(self.names, study, spec, trials))
+            if isinstance(trials, EncodedTrials):  # tables built where the run ran
+                for batch in trials.batches:
+                    self.trials.add(batch.table if isinstance(batch, EncodedBatch)
+                                    else trial_table(self.names, study, spec, batch))
+            else:
+                self.trials.add(columns(self.names, study, spec, trials))
             self.n_trials += len(trials)
         if self.finals is not None:
             self.finals.add(columns(self.names, study, spec, finals, FinalRecord))

@@ -1,11 +1,12 @@
 """The driver's writer: the only code that writes a results directory while a study runs.
 
-Runs (in this process or on Dask workers) hand over batches of trials (one
-:class:`~nasbench.run.records.TrialBatch` per flush of a run, its rows already in the log's
-form), final evaluations, checkpoints and summaries; the writer appends them to the study log
-durably, as they arrive, without unpacking a trial. A run executed twice (its worker died and
-Dask ran it again) hands over its trials again: the writer keeps the first copy of each trial
-(by trial index) and of each final repeat, so nothing is duplicated.
+Runs hand over batches of trials (one per flush of a run: in this process a
+:class:`~nasbench.run.records.TrialBatch`, its rows already in the log's form; from a Dask
+worker an :class:`~nasbench.run.records.EncodedBatch`, its log frame and table rows made on
+the worker), final evaluations, checkpoints and summaries; the writer appends them to the
+study log durably, as they arrive, without unpacking a trial. A run executed twice (its worker
+died and Dask ran it again) hands over its trials again: the writer keeps the first copy of
+each trial (by trial index) and of each final repeat, so nothing is duplicated.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from nasbench.run.plan import RunSpec
-from nasbench.run.records import FinalRecord, TrialBatch, TrialRecord
+from nasbench.run.records import (
+    EncodedBatch,
+    EncodedTrials,
+    FinalRecord,
+    TrialBatch,
+    TrialRecord,
+)
 from nasbench.store import FLUSH_SECONDS, Layout, StudyLog, save_checkpoint, warn, write_atomic
 
 
@@ -24,7 +31,7 @@ class _Run:
     __slots__ = ("batches", "done", "finals", "n_trials", "saved")
 
     def __init__(self, n_trials: int, finals: list[FinalRecord],
-                 batches: list[TrialBatch]) -> None:
+                 batches: list[TrialBatch | EncodedBatch]) -> None:
         self.n_trials = n_trials
         self.finals = finals
         self.done = False
@@ -49,7 +56,7 @@ class Writer:
     def __init__(self, directory: Path,
                  on_trials: Callable[[str, int], None] | None = None,
                  on_done: Callable[[str], None] | None = None,
-                 on_finished: Callable[[str, TrialBatch, list[FinalRecord],
+                 on_finished: Callable[[str, TrialBatch | EncodedTrials, list[FinalRecord],
                                         dict[str, Any]], None] | None = None) -> None:
         self.layout = Layout(directory)
         self.log = StudyLog(self.layout.study_log)
@@ -68,10 +75,11 @@ class Writer:
             self._runs[spec.run_id] = _Run(len(records), list(finals),
                                            [TrialBatch.of(records)] if records else [])
 
-    def trials(self, run_id: str, batch: TrialBatch) -> None:
-        """Append a batch of a run's trials (the part not logged yet)."""
+    def trials(self, run_id: str, batch: TrialBatch | EncodedBatch) -> None:
+        """Append a batch of a run's trials (the part not logged yet); an encoded batch's
+        frame goes to the log as it is."""
         run = self._runs.get(run_id)
-        if run is None or run.done or not batch.rows:
+        if run is None or run.done or not len(batch):
             return
         if batch.first != run.n_trials:
             if batch.first > run.n_trials:
@@ -83,9 +91,12 @@ class Writer:
             batch = batch.since(run.n_trials)
         run.n_trials = batch.end
         run.batches.append(batch)
-        append = self.log.append
-        for row in batch.rows:
-            append(run_id, row)
+        if isinstance(batch, EncodedBatch):
+            self.log.append_frame(run_id, batch.frame)
+        else:
+            append = self.log.append
+            for row in batch.rows:
+                append(run_id, row)
         if self._on_trials is not None:
             self._on_trials(run_id, len(batch))
         self._dirty = True
@@ -160,7 +171,9 @@ class Writer:
         # in flight, not the size of the study
         del self._runs[run_id]
         self._finished.add(run_id)
-        trials = TrialBatch.concat(run.batches)
+        trials: TrialBatch | EncodedTrials = \
+            EncodedTrials(run.batches) if any(isinstance(b, EncodedBatch) for b in run.batches) \
+            else TrialBatch.concat(run.batches)  # type: ignore[arg-type]
         finals = sorted(run.finals, key=lambda f: f.repeat)
         run.batches, run.finals = [], []
         if self._on_finished is not None:
@@ -172,10 +185,15 @@ class Writer:
         self.log.close()
         self._remove_stale()
 
-    def handle(self, message: tuple) -> None:
-        """Apply one message from a worker (see :mod:`nasbench.run.executors`)."""
+    def handle(self, message: tuple, shared: Any = None) -> None:
+        """Apply one message from a worker (see :mod:`nasbench.run.executors`); ``shared``
+        is the Arrow table that came with an encoded batch of trials."""
         kind = message[0]
-        if kind == "trials":
+        if kind == "encoded":
+            encoded = EncodedBatch.from_wire(message[2], shared)
+            if encoded is not None and encoded.run_id == message[1]:
+                self.trials(message[1], encoded)
+        elif kind == "trials":
             batch = TrialBatch.from_wire(message[2])
             if batch is not None:
                 self.trials(message[1], batch)
