@@ -52,3 +52,23 @@ def test_evaluating_at_a_fidelity_maps_the_search_metric_or_fails(plugins, data_
     at_200 = evaluator.evaluate(space, trial, seed=0, fidelity=200.0)
     assert at_200.status == "failed" and not at_200.metrics
     assert "no counterpart of cifar10/valid_12ep at fidelity 200" in at_200.reason
+
+
+def test_a_revisited_cell_gets_the_answer_its_table_row_gives(plugins, data_dir):
+    """Answers are made once per row and fidelity and handed out again: what a revisit gets
+    is the table's row, per fidelity, whichever cells came between."""
+    space, evaluator = _evaluator(plugins, data_dir)
+    table = read_table("nb201")
+    rows = {a: i for i, a in enumerate(table.column("arch").to_pylist())}
+    archs = [space.from_string(a) for a in list(rows)[:50]]
+    for _ in range(2):
+        for arch in archs:
+            result = evaluator.evaluate(space, Trial(arch), seed=0)
+            row = rows[space.to_string(arch)]
+            assert result.status == "ok"
+            assert dict(result.metrics) == {
+                m: table.column(m)[row].as_py()
+                for m in ("cifar10/valid_12ep", "cifar10/test_200ep")}
+    arch = archs[0]
+    assert evaluator.evaluate(space, Trial(arch), seed=0, fidelity=200.0).status == "failed"
+    assert evaluator.evaluate(space, Trial(arch), seed=0).status == "ok"
