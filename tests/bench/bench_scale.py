@@ -1,7 +1,7 @@
 """Results at leaderboard scale: a tabular study of 1M (or 10M) trials end to end.
 
 Run:  python tests/bench/bench_scale.py [--trials 1000000 10000000] [--workers 2]
-      [--out DIR] [--keep] [--no-leaderboard]
+      [--out DIR] [--keep] [--no-leaderboard] [--kill 0.25 0.5 0.75]
 
 Each size runs ``examples/nb201_tabular.toml`` (random search and aging evolution on the
 NAS-Bench-201 table shipped with nasbench, 100 evaluations per run) with
@@ -14,6 +14,10 @@ leaderboard processes; files and bytes in the results directory.
 Peak RSS is sampled from the process tree every 50 ms (psutil, else /proc), and the driver's
 own peak is also read from the kernel (``resource.getrusage`` of the finished child), so a
 short spike between samples still shows in the driver's figure.
+
+With ``--kill``, the smallest size then runs again, killed by SIGKILL (driver and workers)
+at those shares of its log and resumed each time, and its tables are compared with the
+uninterrupted study's.
 
 The sizes run one after the other in one invocation, so the ratio of their wall times (the
 target: 10M trials within 10x the 1M time) is measured under the same conditions; the load
@@ -135,6 +139,50 @@ def directory_size(path: Path) -> tuple[int, int]:
     return files, sizes
 
 
+def killed_and_resumed(nasbench: list[str], seeds: int, workers: int, whole: Path,
+                       out: Path, shares: list[float]) -> None:
+    """Run the study of ``whole`` again into ``out``, SIGKILL its process group (the driver
+    and its workers) once ``study.log`` holds each of ``shares`` of ``whole``'s log (an
+    event, not a time), resume it each time, then to the end; print where each kill fell and
+    whether the tables equal ``whole``'s (every column but the measured ``wall_time``)."""
+    import signal
+
+    import pandas as pd
+
+    shutil.rmtree(out, ignore_errors=True)
+    total = (whole / "study.log").stat().st_size
+    cmd = [*nasbench, "run", str(EXAMPLE), "--set", f"study.seeds={seeds}", "--workers",
+           str(workers), "--out", str(out), "--quiet"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    log = out / "study.log"
+    for i, share in enumerate(sorted(shares)):
+        t = time.perf_counter()
+        proc = subprocess.Popen([*cmd, *(["--resume"] if i else [])], env=env,
+                                stdout=subprocess.DEVNULL, start_new_session=True)
+        while (log.stat().st_size if log.exists() else 0) < share * total:
+            if proc.poll() is not None:
+                raise SystemExit(f"the study ended before its log reached {share:.0%}")
+            time.sleep(0.01)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        done = (out / "runs.parquet").exists()
+        print(f"  kill {i + 1}: SIGKILL at {log.stat().st_size / total:.1%} of the log, "
+              f"{time.perf_counter() - t:.1f} s after {'resuming' if i else 'starting'}"
+              f"{' (the study had finished: too late)' if done else ''}", flush=True)
+    t = time.perf_counter()
+    subprocess.run([*cmd, "--resume"], env=env, stdout=subprocess.DEVNULL, check=True)
+    resumed = time.perf_counter() - t
+    same = all(
+        pd.read_parquet(whole / name).drop(columns=["wall_time"]).equals(
+            pd.read_parquet(out / name).drop(columns=["wall_time"]))
+        for name in ("trials.parquet", "runs.parquet"))
+    rows = len(pd.read_parquet(out / "trials.parquet", columns=["trial"]))
+    print(f"  resumed to the end in {resumed:.1f} s: {rows:,} trials; tables "
+          f"{'identical to' if same else 'DIFFERENT from'} the uninterrupted study's "
+          "(every column but wall_time)", flush=True)
+    shutil.rmtree(out, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, nargs="+", default=[1_000_000, 10_000_000])
@@ -143,6 +191,11 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the results directories")
     ap.add_argument("--no-leaderboard", action="store_true",
                     help="skip 'nasbench leaderboard --site' (the report is still measured)")
+    ap.add_argument("--kill", type=float, nargs="*", default=None, metavar="SHARE",
+                    help="then run the smallest size again, SIGKILLed (driver and workers) "
+                    "once its log holds each SHARE of the uninterrupted study's log and "
+                    "resumed each time, and compare its tables with the uninterrupted ones "
+                    "(e.g. --kill 0.25 0.5 0.75)")
     args = ap.parse_args()
     base = args.out or Path(tempfile.mkdtemp(prefix="bench-scale-"))
     nasbench = [sys.executable, "-m", "nasbench.cli"]
@@ -169,6 +222,9 @@ def main() -> None:
               f"{run[2] * mb:>9.0f} "
               f"{files:>5} {size * mb:>7.1f} {report[0]:>8.1f} {max(report[1:]) * mb:>7.0f} "
               f"{board[0]:>7.1f} {max(board[1:]) * mb:>7.0f}", flush=True)
+        if args.kill and trials == min(args.trials):
+            killed_and_resumed(nasbench, seeds, args.workers, out, base / f"k{trials}",
+                               args.kill)
         if not args.keep:
             shutil.rmtree(out, ignore_errors=True)
             shutil.rmtree(base / f"report{trials}", ignore_errors=True)
