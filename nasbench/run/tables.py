@@ -318,6 +318,7 @@ class TableSink:
         self.names = Names(space)
         self.n_trials = 0
         self.n_runs = 0
+        self._run_rows: list[dict[str, Any]] = []
         self.done: set[str] = set()
         self.failed: list[str] = []
         meta = {"study": study.name, "config_hash": study.config_hash,
@@ -373,13 +374,22 @@ class TableSink:
             self.n_trials += len(trials)
         if self.finals is not None:
             self.finals.add(columns(self.names, study, spec, finals, FinalRecord))
-        self.runs.add(columns_from_records([_run_row(study, summary)],
-                                           (*RUN_COLUMNS, *study.report_metrics,
-                                            *self.search_names)))
+        self._run_rows.append(_run_row(study, summary))
+        if len(self._run_rows) >= RUN_GROUP_ROWS:
+            self._add_run_rows()
         self.n_runs += 1
+
+    def _add_run_rows(self) -> None:
+        """Hand the waiting rows of ``runs.parquet`` to its writer as columns (one pass over
+        the rows, not a dict of one-element lists per run)."""
+        if self._run_rows:
+            self.runs.add(columns_from_records(
+                self._run_rows, (*RUN_COLUMNS, *self.study.report_metrics, *self.search_names)))
+            self._run_rows = []
 
     def close(self) -> None:
         """Put the tables in place and mark the manifest complete (every run is done)."""
+        self._add_run_rows()
         self.trials.close()
         self.runs.close()
         if self.finals is not None:
