@@ -218,6 +218,7 @@ def live(session: Session, spec: RunSpec, strategy: Strategy, rng: np.random.Gen
     own = recommends_itself(strategy)
     ask, tell, recommend = strategy.ask, strategy.tell, strategy.recommend
     evaluate, eval_seed, is_valid = session.evaluate, session.eval_seed, session.is_valid
+    seeded = session.evaluator.seeded  # a seedless evaluator's seed is 0 (Session.eval_seed)
     observation, account, cache, best = state.observation, state.account, state.cache, state.best
     clock = time.perf_counter
     batch = TrialBatch(state.n_trials)
@@ -249,7 +250,7 @@ def live(session: Session, spec: RunSpec, strategy: Strategy, rng: np.random.Gen
             if hit is not None:
                 ev, repeat, cost, wall_eval = hit, True, 0.0, 0.0
             else:
-                ev, wall_eval = evaluate(trial, eval_seed(spec.seed, arch))
+                ev, wall_eval = evaluate(trial, eval_seed(spec.seed, arch) if seeded else 0)
                 repeat, cost = False, ev.cost
             obs = observation(ev, cost, fidelity)
             tell(trial, obs)
