@@ -13,7 +13,9 @@ leaderboard processes; files and bytes in the results directory.
 
 Peak RSS is sampled from the process tree every 50 ms (psutil, else /proc), and the driver's
 own peak is also read from the kernel (``resource.getrusage`` of the finished child), so a
-short spike between samples still shows in the driver's figure.
+short spike between samples still shows in the driver's figure. The kernel's figure of a
+process includes the peak of the process it was forked from (the high-water mark survives
+fork and exec), so this script keeps itself small: it reads no results table itself.
 
 With ``--kill``, the smallest size then runs again, killed by SIGKILL (driver and workers)
 at those shares of its log and resumed each time, and its tables are compared with the
@@ -139,6 +141,19 @@ def directory_size(path: Path) -> tuple[int, int]:
     return files, sizes
 
 
+_COMPARE = """
+import sys
+from pathlib import Path
+import pandas as pd
+whole, out = Path(sys.argv[1]), Path(sys.argv[2])
+same = all(pd.read_parquet(whole / n).drop(columns=["wall_time"]).equals(
+    pd.read_parquet(out / n).drop(columns=["wall_time"]))
+    for n in ("trials.parquet", "runs.parquet"))
+rows = len(pd.read_parquet(out / "trials.parquet", columns=["trial"]))
+print("identical" if same else "different", rows)
+"""
+
+
 def killed_and_resumed(nasbench: list[str], seeds: int, workers: int, whole: Path,
                        out: Path, shares: list[float]) -> None:
     """Run the study of ``whole`` again into ``out``, SIGKILL its process group (the driver
@@ -146,8 +161,6 @@ def killed_and_resumed(nasbench: list[str], seeds: int, workers: int, whole: Pat
     event, not a time), resume it each time, then to the end; print where each kill fell and
     whether the tables equal ``whole``'s (every column but the measured ``wall_time``)."""
     import signal
-
-    import pandas as pd
 
     shutil.rmtree(out, ignore_errors=True)
     total = (whole / "study.log").stat().st_size
@@ -172,11 +185,13 @@ def killed_and_resumed(nasbench: list[str], seeds: int, workers: int, whole: Pat
     t = time.perf_counter()
     subprocess.run([*cmd, "--resume"], env=env, stdout=subprocess.DEVNULL, check=True)
     resumed = time.perf_counter() - t
-    same = all(
-        pd.read_parquet(whole / name).drop(columns=["wall_time"]).equals(
-            pd.read_parquet(out / name).drop(columns=["wall_time"]))
-        for name in ("trials.parquet", "runs.parquet"))
-    rows = len(pd.read_parquet(out / "trials.parquet", columns=["trial"]))
+    # compared in a child process: reading both tables here would grow this process, and a
+    # process forked from it starts with this process's peak as its own (the kernel's
+    # high-water mark survives fork and exec), which would then read as the next study's
+    # peak
+    compared = subprocess.run([sys.executable, "-c", _COMPARE, str(whole), str(out)],
+                              capture_output=True, text=True, check=True).stdout.split()
+    same, rows = compared[0] == "identical", int(compared[1])
     print(f"  resumed to the end in {resumed:.1f} s: {rows:,} trials; tables "
           f"{'identical to' if same else 'DIFFERENT from'} the uninterrupted study's "
           "(every column but wall_time)", flush=True)
