@@ -9,16 +9,14 @@ which: every random stream descends from the study's root seed by named axes.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 from nasbench import numerics
 from nasbench.errors import UserError
 from nasbench.protocol import Study
 from nasbench.registry import Plugins, load_plugins
+from nasbench.run.collector import collector_for_studies
 from nasbench.run.executors import run_in_process, run_on_dask, scheduler_address
 from nasbench.run.loop import RunJob
 from nasbench.run.plan import StudyOutcome, expected_trials, prepare_directory, run_specs
@@ -114,32 +112,6 @@ def _drive(study: Study, plugins: Plugins, directory: Path, workers: int,
                             sink.failed)
     sink.close()
     return StudyOutcome(directory, True, len(specs), len(specs), [], sink.failed)
-
-
-STUDY_GC_THRESHOLD = 50_000
-"""Allocations between two young-generation collections while a study runs (CPython's
-default is 700)."""
-
-
-@contextlib.contextmanager
-def collector_for_studies() -> Iterator[None]:
-    """Collect cyclic garbage less often while the block runs; the settings before are
-    restored after it.
-
-    A study allocates a few container objects per trial (its log rows, the records arriving
-    from workers) and frees them by reference counting, not as cycles; with CPython's default
-    thresholds the collector then runs every 700 allocations and, every so many of those,
-    traverses every object of the process. In a tabular study's driver that cost 26% of the
-    wall time at 1M trials (measured with the collector's callbacks), growing with the
-    study. Young collections every ``STUDY_GC_THRESHOLD`` allocations keep what cycles there
-    are (the Dask client's) collected.
-    """
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], STUDY_GC_THRESHOLD), *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 def refuse_legacy(layout: Layout) -> None:

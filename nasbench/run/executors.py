@@ -31,6 +31,7 @@ from typing import Any
 from nasbench.errors import UserError
 from nasbench.protocol import Study
 from nasbench.registry import Plugins, load_plugins, make_plugin_manager
+from nasbench.run.collector import collector_for_studies
 from nasbench.run.isolation import extra_plugins
 from nasbench.run.loop import (
     RunJob,
@@ -486,8 +487,9 @@ def _run_chunk(study: Study, extra: list[object], jobs: list[RunJob], channel_na
     sink = _QueueSink(Queue(channel_name, client=get_client()), names, study,
                       {job.spec.run_id: job.spec for job in jobs})
     try:
-        for job in jobs:
-            execute_run(session, job, sink, defer_final=defer_final)
+        with collector_for_studies():
+            for job in jobs:
+                execute_run(session, job, sink, defer_final=defer_final)
     finally:
         sink.close()
     return [job.spec.run_id for job in jobs]
