@@ -431,9 +431,10 @@ class StudyLog:
         self._open = {}
 
     def close(self) -> None:
+        """Write what is buffered (opening the log if nothing was written yet), then close."""
+        with contextlib.suppress(ValueError):
+            self.flush()
         if self._fh is not None:
-            with contextlib.suppress(ValueError):
-                self.flush()
             self._fh.close()
             self._fh = None
 

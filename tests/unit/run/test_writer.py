@@ -23,7 +23,7 @@ from nasbench.run.records import (
 )
 from nasbench.run.tables import trial_table
 from nasbench.run.writer import Writer
-from nasbench.store import Layout, StudyLog
+from nasbench.store import Layout, StudyLog, encode_frames
 
 
 def _trial(i: int, wall: float) -> TrialRecord:
@@ -136,3 +136,15 @@ def test_an_encoded_batch_from_a_worker_is_checked_before_it_is_trusted() -> Non
     assert table_from_bytes(b"not arrow") is None
     baseline = EncodedBatch.from_wire((run_id, first, n, frame, None))
     assert baseline is not None and baseline.table is None
+
+
+def test_a_log_closed_before_any_flush_writes_what_it_buffered(tmp_path: Path) -> None:
+    """A study whose writer never flushed (a short one, interrupted) still has its records
+    on disk once the log is closed: closing opens the file if nothing opened it yet."""
+    log = StudyLog(tmp_path / "study.log")
+    log.append("r", ("trial", 0))
+    log.append_frame("r", encode_frames([("run", "r", [("trial", 1)])]))
+    log.append("r", ("done", {}))
+    log.close()
+    assert [rec for _, rec in StudyLog(tmp_path / "study.log").scan()] == [
+        ("trial", 0), ("trial", 1), ("done", {})]
