@@ -359,7 +359,8 @@ class StudyLog:
     ``("run", run_id, [record, ...])``; a record is a ``("trial", ...)``/``("final", ...)``
     tuple (see :mod:`nasbench.run.records`) or ``("done", summary)``, the run's last.
 
-    The driver alone appends; each flush writes one frame per run with records waiting, so a
+    The driver alone appends; each flush writes the frames waiting (one per run with records
+    appended here, and the frames Dask workers encoded, one per batch of a run's trials), so a
     frame names its run and a kill tears at most the frames of one flush.
     """
 

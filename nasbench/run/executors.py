@@ -7,8 +7,10 @@ runs each, shrinking to single runs as the study nears its end), a few in flight
 in the study's order. A worker
 streams what its runs produce (trial records, final evaluations, checkpoints, summaries)
 back to the driver through a ``distributed.Queue``, in batches at least every
-``FLUSH_SECONDS``; the driver alone writes them down
-(:class:`~nasbench.run.writer.Writer`), so workers need no shared filesystem.
+``FLUSH_SECONDS``, from a thread of its own; trials travel encoded (their log frames, and
+their table rows as one Arrow table per batch: :class:`~nasbench.run.records.EncodedBatch`),
+so that the driver, which alone writes them down (:class:`~nasbench.run.writer.Writer`),
+handles bytes rather than trials. Workers need no shared filesystem.
 
 When a worker dies, Dask runs its task again on another worker; the task starts each of its
 runs from what the driver held when it submitted them (the logged trials and checkpoint of a
