@@ -250,6 +250,8 @@ def main() -> None:
               f"for x{large / small:g} the trials")
     for line in BASELINES:
         print(f"baseline: {line}")
+    if args.out is None and not args.keep:
+        shutil.rmtree(base, ignore_errors=True)  # the temporary directory it made
 
 
 if __name__ == "__main__":
