@@ -367,8 +367,13 @@ class TableSink:
         if not spec.is_baseline:
             if isinstance(trials, EncodedTrials):  # tables built where the run ran
                 for batch in trials.batches:
-                    self.trials.add(batch.table if isinstance(batch, EncodedBatch)
-                                    else trial_table(self.names, study, spec, batch))
+                    if isinstance(batch, EncodedBatch):
+                        # (a batch that came without its rows is converted here)
+                        table = batch.table if batch.table is not None else trial_table(
+                            self.names, study, spec, TrialBatch(batch.first, batch.rows))
+                    else:
+                        table = trial_table(self.names, study, spec, batch)
+                    self.trials.add(table)
             else:
                 self.trials.add(columns(self.names, study, spec, trials))
             self.n_trials += len(trials)

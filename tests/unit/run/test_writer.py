@@ -148,3 +148,36 @@ def test_a_log_closed_before_any_flush_writes_what_it_buffered(tmp_path: Path) -
     log.close()
     assert [rec for _, rec in StudyLog(tmp_path / "study.log").scan()] == [
         ("trial", 0), ("trial", 1), ("done", {})]
+
+
+def test_a_run_whose_rows_came_encoded_is_tabled_like_one_converted_here(
+        tmp_path: Path) -> None:
+    """The table sink takes a run's trials as its workers encoded them (a batch that came
+    without its table rows is converted from its frame) and writes the rows a run converted
+    in the driver would have."""
+    import pandas as pd
+
+    from nasbench.run.tables import TableSink
+    from nasbench.store import write_json
+
+    names = Names(Nb201Space())
+    study = _study()
+    spec = RunSpec("random_search-0", "random_search", 0)
+    summary = {"status": "ok", "metrics": {"cifar10/test_200ep": 1.0}}
+    tables = []
+    for encoded in (True, False):
+        out = tmp_path / str(encoded)
+        out.mkdir()
+        write_json(Layout(out).manifest, {})
+        sink = TableSink(study, Nb201Space(), out, [spec])
+        if encoded:
+            rowless = _encoded(0, 4, 0.1, names, spec)
+            rowless.table = None
+            trials = EncodedTrials([rowless, _encoded(4, 9, 0.1, names, spec)])
+        else:
+            trials = TrialBatch.of([_trial(i, 0.1) for i in range(9)])
+        sink.add(spec.run_id, trials, [], summary)
+        sink.close()
+        tables.append(pd.read_parquet(Layout(out).trials_table))
+    assert list(tables[0]["trial"]) == list(range(9))
+    pd.testing.assert_frame_equal(tables[0], tables[1])
