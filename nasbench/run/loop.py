@@ -328,7 +328,7 @@ def search_run(session: Session, job: RunJob, sink: Sink) -> dict[str, Any]:
         rng = seeding.generator(study.root_seed, "strategy", spec.label, spec.seed)
         supernet = session.open_supernet(spec) if "supernet" in strategy.requires else None
         strategy.setup(session.space, rng, StrategyContext(
-            budget=study.budget, fidelities=session.evaluator.fidelities(), supernet=supernet,
+            budget=study.budget, fidelities=session.fidelities, supernet=supernet,
             objectives=tuple(o.metric for o in study.objectives)))
         state = RunState(sign, scorer)
         try:

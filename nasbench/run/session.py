@@ -63,6 +63,8 @@ class Session:
         )
         self.wanted = self.context.wanted_metrics
         self.evaluator.setup(self.space, self.context)
+        self.fidelities: tuple[float, ...] = tuple(self.evaluator.fidelities())
+        """What the evaluator offers a multi-fidelity search (asked once, not per run)."""
         self.final_evaluator: Evaluator | None = study.make_final_evaluator(plugins)
         if self.final_evaluator is not None:
             self.final_evaluator.check(self.space, study.dataset, study.data_dir)
