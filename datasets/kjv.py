@@ -28,7 +28,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from nasbench.datasets.ptb import CONTEXT, EOS, windows
+from nasbench.datasets.ptb import CONTEXT, EOS, word_arrays
 
 from nasbench.api import DataKind, Dataset, DatasetArrays
 from nasbench.errors import DataNotFoundError
@@ -125,18 +125,11 @@ class KjvDataset(Dataset):
                                     "program, which is not installed. " + HOW)
 
     def load(self, data_dir: Path | None) -> DatasetArrays:
-        import numpy as np
-
         streams = corpus()
-        train = streams["train"]
-        vocab = {w: i for i, w in enumerate(dict.fromkeys(train))}
+        vocab = {w: i for i, w in enumerate(dict.fromkeys(streams["train"]))}
         for w in dict.fromkeys(streams["valid"] + streams["test"]):
             vocab.setdefault(w, len(vocab))  # only <unk> can be new here
-        arrays: dict[str, Any] = {}
-        for split, ws in streams.items():
-            ids = np.fromiter((vocab[w] for w in ws), dtype=np.int64, count=len(ws))
-            arrays[f"x_{split}"], arrays[f"y_{split}"] = windows(ids, CONTEXT)
-        return DatasetArrays(**arrays, num_classes=len(vocab))
+        return word_arrays(streams, vocab)
 
 
 @hookimpl

@@ -49,6 +49,17 @@ def windows(ids: Any, context: int) -> tuple[Any, Any]:
     return x, y
 
 
+def word_arrays(words: dict[str, list[str]], vocab: dict[str, int]) -> DatasetArrays:
+    """The windows of every split's words as ids of ``vocab`` (which holds every word)."""
+    import numpy as np
+
+    arrays: dict[str, Any] = {}
+    for split, ws in words.items():
+        ids = np.fromiter((vocab[w] for w in ws), dtype=np.int64, count=len(ws))
+        arrays[f"x_{split}"], arrays[f"y_{split}"] = windows(ids, CONTEXT)
+    return DatasetArrays(**arrays, num_classes=len(vocab))
+
+
 class PtbDataset(Dataset):
     name: ClassVar[str] = "ptb"
     summary: ClassVar[str] = (
@@ -94,11 +105,8 @@ class PtbDataset(Dataset):
         self.files(data_dir)
 
     def load(self, data_dir: Path | None) -> DatasetArrays:
-        import numpy as np
-
         words = {split: tokens(path) for split, path in self.files(data_dir).items()}
         vocab = {w: i for i, w in enumerate(dict.fromkeys(words["train"]))}
-        arrays: dict[str, Any] = {}
         for split, ws in words.items():
             unknown = sorted({w for w in ws if w not in vocab})
             if unknown:
@@ -107,9 +115,7 @@ class PtbDataset(Dataset):
                     f"({', '.join(unknown[:5])}{', ...' if len(unknown) > 5 else ''}); the "
                     "standard files share one vocabulary. Check the files are Mikolov's."
                 )
-            ids = np.fromiter((vocab[w] for w in ws), dtype=np.int64, count=len(ws))
-            arrays[f"x_{split}"], arrays[f"y_{split}"] = windows(ids, CONTEXT)
-        return DatasetArrays(**arrays, num_classes=len(vocab))
+        return word_arrays(words, vocab)
 
 
 @hookimpl

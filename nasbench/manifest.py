@@ -20,12 +20,10 @@ LIBRARIES = (
 )
 
 
-def _version(dist: str) -> str | None:
+def _version(dist: str, installed: dict[str, str]) -> str | None:
     # from the record of installed packages (read once per process, from each metadata file's
     # head), which gives what md.version gives without parsing every file as an e-mail
-    from nasbench.provenance import installed_versions
-
-    found = installed_versions().get(dist.lower().replace("_", "-"))
+    found = installed.get(dist.lower().replace("_", "-"))
     if found is not None:
         return found
     try:
@@ -36,11 +34,14 @@ def _version(dist: str) -> str | None:
 
 def versions(plugin_distributions: dict[str, str]) -> dict[str, Any]:
     """nasbench, plugin and library versions, read from metadata (nothing is imported)."""
+    from nasbench.provenance import installed_packages
+
+    installed = installed_packages()
     return {
         "python": platform.python_version(),
-        "nasbench": _version("nasbench"),
+        "nasbench": _version("nasbench", installed),
         "plugins": plugin_distributions,
-        "libraries": {name: _version(name) for name in LIBRARIES},
+        "libraries": {name: _version(name, installed) for name in LIBRARIES},
     }
 
 

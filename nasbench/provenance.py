@@ -22,12 +22,6 @@ def installed_packages() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def installed_versions() -> dict[str, str]:
-    """:func:`installed_packages`, shared (read-only) within the process."""
-    return dict(_installed())
-
-
-@lru_cache(maxsize=1)
 def _installed() -> tuple[tuple[str, str], ...]:
     # Read once per process: scanning every distribution's metadata takes ~0.4 s, and a
     # process (a sweep, a verification) writes many manifests.
