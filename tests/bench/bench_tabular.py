@@ -12,7 +12,9 @@ trials.parquet and runs.parquet), side by side; and the whole call again on a Da
 ``LocalCluster`` of ``--workers`` processes, twice: as ``--workers N`` runs it (the cluster's
 start-up included), and on a cluster started beforehand (start-up excluded; the workers still
 set up their sessions inside the study), with the start-up of such a cluster timed on its
-own. Then the Dask overhead per run: a study of ``--overhead-runs`` runs of one evaluation
+own, and the CPU seconds each process spent on the study (in one process; on the started
+cluster, the driver, which runs the scheduler, and each worker). Then the Dask overhead per
+run: a study of ``--overhead-runs`` runs of one evaluation
 each, in one process and on the cluster, and the difference per run.
 """
 
@@ -66,6 +68,12 @@ def harness_rates(seeds: int, evals: int, out: Path, workers: int = 1,
     return trials / elapsed, per_strategy, trials
 
 
+def _cpu_seconds() -> float:
+    """User and system CPU time of this process so far (every thread)."""
+    t = os.times()
+    return t.user + t.system
+
+
 def bare_rate(n: int, data_dir: Path | None) -> float:
     from nasbench.data import shipped_descriptions
 
@@ -107,8 +115,10 @@ def main() -> None:
           f"{os.cpu_count()} CPUs")
     bare = bare_rate(n, data_dir)
     print(f"{'bare numpy lookup loop':<28} {bare:>12,.0f} evaluations/s")
+    cpu = _cpu_seconds()
     with tempfile.TemporaryDirectory() as tmp:
         total, per_strategy, trials = harness_rates(args.seeds, args.evals, Path(tmp) / "out")
+    cpu_one = _cpu_seconds() - cpu
     for name, rate in per_strategy.items():
         print(f"{'harness loop: ' + name:<28} {rate:>12,.0f} evaluations/s "
               f"(ask, evaluate, tell, logged; bare loop {bare / rate:.1f}x faster)")
@@ -125,9 +135,12 @@ def main() -> None:
         with dask_client(w, None, 1) as client:
             client.wait_for_workers(w)
             started = time.perf_counter() - t
+            before, cpu = client.run(_cpu_seconds), _cpu_seconds()
             with tempfile.TemporaryDirectory() as tmp:
                 warm, _, _ = harness_rates(args.seeds, args.evals, Path(tmp) / "out",
                                            scheduler=client.scheduler.address)
+            cpu_driver = _cpu_seconds() - cpu
+            cpu_workers = [v - before[k] for k, v in client.run(_cpu_seconds).items()]
         print(f"{f'end to end, {w} workers':<28} {par:>12,.0f} evaluations/s "
               f"(--workers {w}: LocalCluster start-up included; {par / total:.2f}x one "
               f"process; bare loop {bare / par:.1f}x faster)")
@@ -136,6 +149,9 @@ def main() -> None:
               f"{bare / warm:.1f}x faster)")
         print(f"{'  LocalCluster start-up':<28} {started:>12.2f} s "
               f"({w} worker processes and a client, before any task)")
+        print(f"{'  CPU seconds of the study':<28} one process {cpu_one:.2f} s; on the started "
+              f"cluster: driver {cpu_driver:.2f} s (scheduler included), workers "
+              f"{', '.join(f'{c:.2f}' for c in sorted(cpu_workers))} s")
         n = args.overhead_runs
         times = {}
         for workers in (1, args.workers):
