@@ -117,6 +117,10 @@ class LightningEvaluator(Evaluator):
         self._latency: LatencyMeter | None = None
 
     @property
+    def cost_unit(self) -> str:  # type: ignore[override]
+        return self.params.cost_unit
+
+    @property
     def capabilities(self) -> frozenset[str]:  # type: ignore[override]
         return frozenset({"cost", "fidelities"} if len(self.fidelities()) > 1 else {"cost"})
 

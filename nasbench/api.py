@@ -630,8 +630,9 @@ class SupernetAccess(ABC):
     The harness builds one per run, from the study's space, dataset and ``[supernet]``
     protocol, and hands it over in :attr:`StrategyContext.supernet` to strategies that
     ``require`` the capability ``supernet``. It trains and measures the shared weights, and
-    nothing else: a strategy never sees an evaluator. Every second spent in its methods is
-    charged to the run as cost, like an evaluator's training time.
+    nothing else: a strategy never sees an evaluator. Its work is charged to the run as cost,
+    in the evaluator's cost unit (:attr:`cost`): measured seconds, or training FLOPs, like an
+    evaluator's training.
 
     Data splits (see :attr:`splits`): ``train`` (the study's training split), ``w`` and
     ``alpha`` (its two halves, for bilevel methods: weights on one, architecture on the
@@ -650,6 +651,14 @@ class SupernetAccess(ABC):
     @abstractmethod
     def seconds(self) -> float:
         """Time spent in this handle's methods so far."""
+
+    @property
+    def cost(self) -> float:
+        """What the harness charges the run for this handle's work so far, in the study's
+        cost unit (:attr:`Evaluator.cost_unit`): measured :attr:`seconds` unless the handle
+        counts a deterministic unit. Only differences are charged, so a restored handle may
+        count from zero."""
+        return self.seconds
 
     @abstractmethod
     def configure(self, recipe: Any, total_steps: int) -> None:
@@ -739,6 +748,11 @@ class Evaluator(_Plugin):
     seeded: ClassVar[bool] = True
     """Whether results depend on the evaluation seed (``False`` for lookup tables, which
     spares the harness deriving one per trial)."""
+
+    cost_unit: ClassVar[str] = "seconds"
+    """The unit of :attr:`EvalResult.cost` (``seconds`` unless the evaluator counts something
+    deterministic: ``flops``, ``epochs``, ``env_steps``). A one-shot strategy's supernet
+    training is charged to its run in the same unit (:attr:`SupernetAccess.cost`)."""
 
     def bind_plugins(self, plugins: Any) -> None:
         """Receive the loaded registries, for evaluators that read other plugins (the tabular

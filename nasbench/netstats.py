@@ -111,7 +111,7 @@ def count_flops(
 
     def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
         nonlocal total
-        total += _macs(module, inputs[0], output, rules)
+        total += layer_macs(module, inputs[0], output, rules)
 
     handles = [m.register_forward_hook(hook) for m in model.modules()]
     device = next((t.device for t in (*model.parameters(), *model.buffers())), None)
@@ -132,7 +132,10 @@ def _in_auxiliary(name: str) -> bool:
     return any(part.startswith(AUXILIARY_PREFIX) for part in name.split("."))
 
 
-def _macs(module: nn.Module, x: torch.Tensor, out: torch.Tensor, rules: FlopConvention) -> int:
+def layer_macs(module: nn.Module, x: torch.Tensor, out: torch.Tensor, rules: FlopConvention
+               ) -> int:
+    """Multiply-accumulates of one call of ``module`` (input ``x``, output ``out``, the whole
+    batch) under ``rules``; 0 for a layer the rules do not count."""
     if isinstance(module, nn.modules.conv._ConvNd):
         per_position = math.prod(module.kernel_size) * module.in_channels // module.groups
         bias = out.numel() if rules.conv_bias and module.bias is not None else 0

@@ -748,7 +748,7 @@ def _supernet(raw: Mapping[str, Any], plugins: Plugins, space: SearchSpace,
               one_shot: list[str], evaluator: Evaluator | None = None) -> SupernetSpec | None:
     """The ``[supernet]`` table, defaults inherited from ``[evaluator]`` (see
     :mod:`nasbench.supernet.protocol`); ``None`` when no strategy trains a supernet."""
-    from nasbench.supernet.protocol import INHERITED, SupernetProtocol
+    from nasbench.supernet.protocol import COST_UNITS, INHERITED, SupernetProtocol
     from nasbench.training.data import check_data_kind
 
     table = _table(raw, "supernet", required=False)
@@ -771,6 +771,14 @@ def _supernet(raw: Mapping[str, Any], plugins: Plugins, space: SearchSpace,
                     "architecture's objective (its return) has no such gradient",
                     "Use a single-path one-shot strategy (enas, rsws) with this evaluator.")
         return SupernetSpec(dataset, None)
+    if evaluator is not None and evaluator.cost_unit not in COST_UNITS:
+        raise ConfigError(
+            "evaluator.cost_unit", f"is {evaluator.cost_unit!r}, and strategies "
+            f"{', '.join(sorted(set(one_shot)))} train a supernet, whose training has no "
+            f"{evaluator.cost_unit} to count, so their runs could not be charged in the "
+            "study's unit",
+            "Use cost_unit = \"flops\" (training FLOPs: supernet passes are counted by the "
+            "same rules as stand-alone trainings) or \"seconds\".")
     name = table.pop("dataset", dataset)
     if not isinstance(name, str):
         raise ConfigError("supernet.dataset", f"expected a dataset name, got {name!r}")

@@ -22,10 +22,10 @@ The shared weights follow the evaluator's DQN protocol (Adam at its ``lr``, its 
 exploration decaying over the whole supernet schedule): a strategy's supervised recipe (SGD,
 a cosine schedule, its ``batch_size``) does not transfer to TD learning and is not used.
 
-Cost: :attr:`~DqnSupernetHandle.seconds` returns the environment steps taken so far
-(training and measuring episodes), since the ``dqn`` evaluator charges environment steps: the
-harness charges a one-shot run in the same unit as every other trial. Measured seconds are in
-:attr:`~DqnSupernetHandle.wall_seconds`.
+Cost: :attr:`~DqnSupernetHandle.cost` returns the environment steps taken so far (training
+and measuring episodes), since the ``dqn`` evaluator charges environment steps: the harness
+charges a one-shot run in the same unit as every other trial. Measured seconds are in
+:attr:`~DqnSupernetHandle.seconds`.
 """
 
 from __future__ import annotations
@@ -95,13 +95,13 @@ class DqnSupernetHandle(SupernetAccess):
         return {"train": epoch, "w": epoch, "alpha": VALID_POOL, "valid": VALID_POOL}
 
     @property
-    def seconds(self) -> float:
+    def cost(self) -> float:
         """Environment steps taken so far (the ``dqn`` evaluator's cost unit)."""
         trained = self.learner.step if self.learner is not None else 0
         return float(trained + self._measured_steps)
 
     @property
-    def wall_seconds(self) -> float:
+    def seconds(self) -> float:
         """Measured seconds spent in this handle's methods."""
         return self._wall
 

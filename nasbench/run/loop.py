@@ -214,7 +214,7 @@ def live(session: Session, spec: RunSpec, strategy: Strategy, rng: np.random.Gen
     every = float(study.execution.checkpoint_seconds or CHECKPOINT_SECONDS)
     checkpoint_every = every
     checkpoints = getattr(type(strategy), "checkpoints", True)
-    charged = supernet.seconds if supernet is not None else 0.0
+    charged = supernet.cost if supernet is not None else 0.0
     own = recommends_itself(strategy)
     ask, tell, recommend = strategy.ask, strategy.tell, strategy.recommend
     evaluate, eval_seed, is_valid = session.evaluate, session.eval_seed, session.is_valid
@@ -256,7 +256,7 @@ def live(session: Session, spec: RunSpec, strategy: Strategy, rng: np.random.Gen
             tell(trial, obs)
             strategy_cost = 0.0
             if supernet is not None:
-                strategy_cost, charged = supernet.seconds - charged, supernet.seconds
+                strategy_cost, charged = supernet.cost - charged, supernet.cost
             account(arch, fidelity, ev, repeat, cost, strategy_cost, count_repeats, obs)
             now = clock()
             rows.append(("trial", state.n_trials - 1, arch, fidelity, ev.status, ev.reason,
@@ -283,8 +283,8 @@ def live(session: Session, spec: RunSpec, strategy: Strategy, rng: np.random.Gen
             sink.trials(run_id, batch)
         sink.flush()
     if supernet is not None:  # supernet time after the last trial (e.g. a diverged chunk)
-        state.cum_cost += supernet.seconds - charged
-        state.strategy_cost += supernet.seconds - charged
+        state.cum_cost += supernet.cost - charged
+        state.strategy_cost += supernet.cost - charged
     return stop
 
 
@@ -354,6 +354,8 @@ def search_run(session: Session, job: RunJob, sink: Sink) -> dict[str, Any]:
         "stop_reason": stop,
         "wall_time": state.wall,
     }
+    if supernet is not None:  # measured beside the charged cost (this process's share)
+        summary["supernet_seconds"] = supernet.seconds
     summary.update(incumbent_summary(session, recommendation(strategy, state), spec.seed,
                                      state.cache))
     summary.update({f"strategy.{k}": float(v) for k, v in strategy.diagnostics().items()})

@@ -106,7 +106,7 @@ class Session:
                 cache_dir=self.cache_dir, root_seed=study.root_seed)
         threads = self.threads if protocol.threads == "auto" else protocol.threads
         return SupernetHandle(self.space, self._supernet_data, protocol, seed=seed,
-                              threads=threads)
+                              threads=threads, cost_unit=self.evaluator.cost_unit)
 
     def is_valid(self, arch: Architecture) -> bool:
         """Whether ``arch`` belongs to the space (remembered, since strategies revisit)."""

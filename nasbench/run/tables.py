@@ -431,6 +431,8 @@ def _run_row(study: Study, s: Mapping[str, Any]) -> dict[str, Any]:
     row["incumbent_evaluated"] = s.get("incumbent_evaluated", False)
     row.update({k: v for k, v in s.items() if k.startswith("strategy.")})
     row["wall_time"] = s.get("wall_time")
+    if "supernet_seconds" in s:
+        row["supernet_seconds"] = s["supernet_seconds"]
     if study.final is not None:
         row.update({"final.search_metric": s["final_search_metric"],
                     "final.repeats": s["final_repeats"],

@@ -5,7 +5,16 @@ measures shared weights through.
 supernet and a study's data. It owns the shared weights, their optimiser and schedule (a
 :class:`~nasbench.training.recipe.TrainingRecipe`, built exactly as the ``lightning``
 evaluator builds it), the data streams, and a clock: the time spent in its methods is what
-the harness charges the run.
+the harness charges the run, unless the study's evaluator counts training FLOPs
+(``cost_unit = "flops"``). Then the handle charges the FLOPs of the passes it runs, counted
+as the ``lightning`` evaluator counts a stand-alone training: the multiply-accumulates of the
+convolutions and linear layers the pass really computed (NAS-Bench-201's rules, as
+:func:`nasbench.netstats.count_flops`; a relaxation's every computed operation, a single path's
+own), times 3 for a pass that trains the shared weights (forward, and a backward pass of about
+twice its cost), times 2 for a pass differentiated with respect to the architecture only
+(forward, and a backward pass through the activations), times 1 for a pass that only
+measures. Those counts depend on shapes alone, so a study budgeted in FLOPs gives the same
+trials on any machine.
 
 Determinism: weights are initialised, and every data stream shuffled, from the seed the
 harness derives for the run; every operation runs with the protocol's torch thread count. The
@@ -37,7 +46,7 @@ from torch import nn
 from nasbench import seeding
 from nasbench.api import Architecture, Dataset, SearchSpace, SupernetAccess
 from nasbench.supernet import BnMode, SupernetDiverged
-from nasbench.supernet.protocol import SupernetProtocol
+from nasbench.supernet.protocol import COST_UNITS, SupernetProtocol
 from nasbench.training.data import TrainingData, load_arrays, prepare
 from nasbench.training.optim import cross_entropy, make_optimizer, recipe_loss
 
@@ -46,9 +55,12 @@ if TYPE_CHECKING:
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 SPLITS = ("train", "w", "alpha", "valid")
+"""The data a handle serves: the training split, its two halves, the validation split."""
+TRAIN, DIFFERENTIATE, MEASURE = 3, 2, 1
+"""Forward MACs per FLOP charged: a pass that trains the shared weights, one differentiated
+with respect to the architecture only, one that only measures."""
 NETWORK_COSTS = ("params", "flops")
 """Costs :meth:`SupernetHandle.network_cost` counts (a latency table would add ``latency``)."""
-"""The data a handle serves: the training split, its two halves, the validation split."""
 
 
 def supernet_data(space: SearchSpace, dataset: Dataset, protocol: SupernetProtocol, *,
@@ -112,11 +124,17 @@ class SupernetHandle(SupernetAccess):
         protocol: size, measurement and thread settings.
         seed: the run's seed for initial weights and data streams.
         threads: torch threads (the protocol's, with ``auto`` resolved).
+        cost_unit: what :attr:`cost` counts: ``seconds`` (measured) or ``flops`` (see the
+            module docstring).
     """
 
     def __init__(self, space: SearchSpace, data: TrainingData, protocol: SupernetProtocol, *,
-                 seed: int, threads: int) -> None:
+                 seed: int, threads: int, cost_unit: str = "seconds") -> None:
+        if cost_unit not in COST_UNITS:
+            raise ValueError(f"a supernet's work is charged in {' or '.join(COST_UNITS)}, not "
+                             f"{cost_unit!r}")
         self.space = space
+        self.cost_unit = cost_unit
         self.protocol = protocol
         self.threads = threads
         with torch_threads(threads), torch.random.fork_rng():
@@ -144,6 +162,10 @@ class SupernetHandle(SupernetAccess):
         self._augment_generator = torch.Generator().manual_seed(seeding.int_seed(seed, "augment"))
         self._params = [p for p in self.model.parameters() if p.requires_grad]
         self._seconds = 0.0
+        self._flops = 0
+        self._pass_macs = 0
+        if cost_unit == "flops":
+            self._count_macs()
         self._recipe: TrainingRecipe | None = None
         self._optimizer: torch.optim.Optimizer | None = None
         self._scheduler: Any = None
@@ -158,6 +180,15 @@ class SupernetHandle(SupernetAccess):
     @property
     def seconds(self) -> float:
         return self._seconds
+
+    @property
+    def flops(self) -> int:
+        """Training FLOPs charged so far (counted only with ``cost_unit = "flops"``)."""
+        return self._flops
+
+    @property
+    def cost(self) -> float:
+        return float(self._flops) if self.cost_unit == "flops" else self._seconds
 
     def configure(self, recipe: TrainingRecipe, total_steps: int) -> None:
         self._recipe = recipe
@@ -192,6 +223,7 @@ class SupernetHandle(SupernetAccess):
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self._optimizer_step()
+            self._charge(TRAIN)
             value = float(loss.detach())
         if not math.isfinite(value):
             raise SupernetDiverged(f"the shared weights' training loss became {value}")
@@ -226,12 +258,15 @@ class SupernetHandle(SupernetAccess):
                     grads = [torch.zeros_like(w) if w.grad is None else w.grad for w in leaves]
                 if train:
                     self._optimizer_step()
+                self._charge(TRAIN)
             elif need_grad:
                 loss = self._loss(self.model(x), y)
                 grads = _grads(loss, leaves)
+                self._charge(DIFFERENTIATE)
             else:
                 with torch.no_grad():
                     loss = self._loss(self.model(x), y)
+                self._charge(MEASURE)
             value = float(loss.detach())
         if not math.isfinite(value):
             raise SupernetDiverged(f"the supernet's loss became {value}")
@@ -272,6 +307,7 @@ class SupernetHandle(SupernetAccess):
             if order == 1:
                 loss = self._relaxed_loss(alpha, alpha_batch)
                 grads = torch.autograd.grad(loss, list(alpha))
+                self._charge(DIFFERENTIATE)
             elif order == 2:
                 if w_batch is None:
                     raise ValueError("the second-order gradient needs w_batch")
@@ -333,6 +369,7 @@ class SupernetHandle(SupernetAccess):
                     count += y.numel()
                 if saved is not None:
                     _restore(saved)
+                self._charge(MEASURE)
                 n = max(1, count)
                 out.append((float(loss) / n, 100.0 * correct / n))
         return out
@@ -372,6 +409,27 @@ class SupernetHandle(SupernetAccess):
                 yield
         finally:
             self._seconds += time.perf_counter() - t0
+
+    def _count_macs(self) -> None:
+        """Count, from now on, the multiply-accumulates of every convolution and linear layer
+        the supernet computes (NAS-Bench-201's rules, summed over the batch)."""
+        from nasbench.netstats import CONVENTIONS, layer_macs
+
+        rules = CONVENTIONS["nb201"]
+
+        def hook(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor
+                 ) -> None:
+            self._pass_macs += layer_macs(module, inputs[0], output, rules)
+
+        for module in self.model.modules():
+            if isinstance(module, (nn.modules.conv._ConvNd, nn.Linear)):
+                module.register_forward_hook(hook)
+
+    def _charge(self, factor: int) -> None:
+        """Charge the passes run since the last charge, ``factor`` times their forward
+        multiply-accumulates (see the module docstring)."""
+        self._flops += factor * self._pass_macs
+        self._pass_macs = 0
 
     def _mode(self, *, training: bool) -> None:
         """Training or evaluation mode (switching walks every module of the supernet, which
@@ -428,6 +486,7 @@ class SupernetHandle(SupernetAccess):
         self._route(None, alpha, detach=True)
         x, y = w_batch
         w_grads = _grads(self._loss(self.model(x), y), params)
+        self._charge(TRAIN)
         with torch.no_grad():
             for p, g in zip(params, w_grads, strict=True):
                 buffer = self._optimizer.state.get(p, {}).get("momentum_buffer")
@@ -438,6 +497,7 @@ class SupernetHandle(SupernetAccess):
 
         loss = self._relaxed_loss(alpha, alpha_batch)
         grads = _grads(loss, [*alpha, *params])
+        self._charge(TRAIN)
         direct, vector = grads[:len(alpha)], grads[len(alpha):]
         norm = torch.sqrt(sum((v * v).sum() for v in vector))  # type: ignore[arg-type]
         eps = 0.01 / float(norm) if float(norm) > 0 else 0.0
@@ -448,6 +508,7 @@ class SupernetHandle(SupernetAccess):
                     for p, w, v in zip(params, original, vector, strict=True):
                         p.copy_(w + sign * eps * v)
                 side = _grads(self._relaxed_loss(alpha, w_batch), list(alpha))
+                self._charge(DIFFERENTIATE)
                 implicit = [i + sign * s for i, s in zip(implicit, side, strict=True)]
         with torch.no_grad():
             for p, w in zip(params, original, strict=True):

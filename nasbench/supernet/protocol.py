@@ -36,6 +36,10 @@ class SupernetProtocol(DataParams):
         "architecture before measuring it, when re-estimation is asked for", ge=2)
 
 
+COST_UNITS = ("seconds", "flops")
+"""Units a supernet's work can be charged in: the study's evaluator's ``cost_unit`` must be
+one of them when a strategy trains a supernet."""
+
 INHERITED = ("valid_fraction", "test_fraction", "train_samples", "valid_samples",
              "test_samples", "image_size", "size", "threads")
 """Keys of :class:`SupernetProtocol` a study's ``[supernet]`` table inherits from its

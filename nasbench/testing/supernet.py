@@ -21,7 +21,7 @@ from nasbench.api import Budget, SearchSpace, StrategyContext
 def supernet_contexts(space: SearchSpace, dataset: str = "digits", *,
                       size: Mapping[str, Any] | None = None, seed: int = 0,
                       budget: Budget | None = None, data_dir: Path | None = None,
-                      **protocol: Any) -> Callable[[], StrategyContext]:
+                      cost_unit: str = "seconds", **protocol: Any) -> Callable[[], StrategyContext]:
     """A factory of strategy contexts holding fresh supernets of ``space`` on ``dataset``.
 
     Args:
@@ -31,6 +31,7 @@ def supernet_contexts(space: SearchSpace, dataset: str = "digits", *,
         seed: the seed of every handle (equal seeds, equal supernets).
         budget: the contexts' budget (default: 1,000 evaluations).
         data_dir: where the dataset's files are, if it needs any.
+        cost_unit: what the handles charge (``seconds`` or ``flops``).
         **protocol: other :class:`~nasbench.supernet.protocol.SupernetProtocol` keys (e.g.
             ``train_samples``).
     """
@@ -44,7 +45,8 @@ def supernet_contexts(space: SearchSpace, dataset: str = "digits", *,
     threads = params.threads if isinstance(params.threads, int) else 1
 
     def make() -> StrategyContext:
-        handle = SupernetHandle(space, data, params, seed=seed, threads=threads)
+        handle = SupernetHandle(space, data, params, seed=seed, threads=threads,
+                                cost_unit=cost_unit)
         return StrategyContext(budget=budget or Budget(evaluations=1000), supernet=handle)
 
     return make

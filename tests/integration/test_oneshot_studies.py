@@ -78,7 +78,7 @@ def _run(text: str, out: Path, **kw) -> object:
 def _tables(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     trials = pd.read_parquet(out / "trials.parquet").drop(columns=MEASURED)
     runs = pd.read_parquet(out / "runs.parquet").drop(
-        columns=["wall_time", "strategy_cost", "total_cost"])
+        columns=["wall_time", "strategy_cost", "total_cost", "supernet_seconds"])
     return trials, runs
 
 
@@ -139,6 +139,64 @@ def test_cost_budget_stops_a_one_shot_run(tmp_path: Path) -> None:
     assert run["total_cost"] >= 6.0
     assert run["total_cost"] - last["cost"] - last["strategy_cost"] < 6.0
     assert run["strategy_cost"] == pytest.approx(trials["strategy_cost"].sum())
+
+
+FLOPS_BUDGET = """
+[study]
+name = "flops"
+seeds = 1
+[space]
+name = "nb201"
+[evaluator]
+name = "lightning"
+dataset = "digits"
+search_metric = "valid_acc"
+report_metrics = ["test_acc"]
+epochs = 1
+train_samples = 512
+size = {C = 4, N = 1}
+cost_unit = "flops"
+[budget]
+cost = 4e9
+[[strategies]]
+name = "rsws"
+epochs = 100
+batch_size = 32
+report_every = 1
+candidates = 4
+rank_batches = 1
+"""
+
+
+def test_a_one_shot_run_budgeted_in_flops_replays(tmp_path: Path) -> None:
+    """Supernet training charged in counted FLOPs: two runs stop at the same trial with the
+    same costs to the last digit; the measured supernet seconds are recorded beside."""
+    _run(FLOPS_BUDGET, tmp_path / "a")
+    _run(FLOPS_BUDGET, tmp_path / "b")
+    measured = ["wall_time", "info.seconds", "info.train_seconds", "info.eval_seconds"]
+    one, two = (pd.read_parquet(tmp_path / d / "trials.parquet").drop(columns=measured)
+                for d in ("a", "b"))
+    pd.testing.assert_frame_equal(one, two)
+    assert (one["strategy_cost"] > 0).all()
+    runs = pd.read_parquet(tmp_path / "a" / "runs.parquet").set_index("run_id")
+    run = runs.loc["rsws-0"]
+    assert run["stop_reason"] == "budget: cost"
+    assert run["total_cost"] >= 4e9 > run["total_cost"] - one.iloc[-1]["cost"] \
+        - one.iloc[-1]["strategy_cost"]
+    assert run["strategy_cost"] == one["strategy_cost"].sum()
+    assert run["supernet_seconds"] > 0
+    other = pd.read_parquet(tmp_path / "b" / "runs.parquet").set_index("run_id")
+    assert other.loc["rsws-0", "total_cost"] == run["total_cost"]
+
+
+def test_one_shot_strategies_refuse_a_cost_unit_a_supernet_cannot_count(
+        tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(FLOPS_BUDGET.replace('cost_unit = "flops"', 'cost_unit = "epochs"'))
+    with pytest.raises(ConfigError, match="rsws train a supernet") as err:
+        load_study(path, load_plugins())
+    assert err.value.key == "evaluator.cost_unit"
+    assert 'cost_unit = "flops"' in err.value.fix
 
 
 def test_sigkill_and_resume_of_a_one_shot_run_end_with_the_uninterrupted_results(

@@ -183,3 +183,59 @@ def test_misuse_is_refused(make_handle) -> None:
     fresh = supernet_contexts(Nb201Space(), "digits", size=SIZE, train_samples=512)().supernet
     with pytest.raises(RuntimeError, match="configure"):
         fresh.train_step(batch, arch=(0,) * 6)
+
+
+def test_flops_are_charged_by_the_rules_of_stand_alone_training() -> None:
+    """With cost_unit = "flops", a pass costs what the lightning evaluator charges for the
+    same network: forward MACs x 3 when it trains the shared weights, x 2 when it is
+    differentiated for the architecture only, x 1 when it measures; a relaxation pays for
+    every operation it computes. No clock is involved, so the counts are exact."""
+    make_context = supernet_contexts(Nb201Space(), "digits", size=SIZE, train_samples=512,
+                                     cost_unit="flops")
+    handle = make_context().supernet
+    handle.configure(RECIPE, 100)
+    space = Nb201Space()
+    arch = space.from_string("|nor_conv_3x3~0|+|skip_connect~0|avg_pool_3x3~1|+|"
+                             "nor_conv_1x1~0|none~1|nor_conv_3x3~2|")
+    macs = handle.network_cost(arch, "flops")  # one example's forward MACs, stand-alone
+    assert handle.cost == handle.flops == 0
+    handle.train_step(handle.batch("w", 32), arch=arch)
+    assert handle.flops == 3 * macs * 32
+    assert handle.seconds > 0  # measured beside
+
+    one_hot = torch.zeros(6, 5)
+    for edge, op in enumerate(arch):
+        one_hot[edge, op] = 1.0
+    before = handle.flops
+    handle.mixture_gradient([one_hot], handle.batch("alpha", 32), need_grad=True)
+    assert handle.flops - before == 2 * macs * 32  # one path computed, no weight gradient
+
+    before = handle.flops
+    handle.accuracy([arch], [handle.batch("valid", 16)] * 2)
+    assert handle.flops - before == macs * 32
+
+    # the relaxation computes every operation but none: the sum over edges of each
+    # operation's own cost, on top of what every cell network shares
+    everything = [torch.zeros(6, 5)]
+    before = handle.flops
+    handle.alpha_gradient([torch.zeros(6, 5, requires_grad=True)], handle.batch("alpha", 32))
+    relaxed = (handle.flops - before) / (2 * 32)
+    none = handle.network_cost(tuple(0 for _ in arch), "flops")  # op 0 is none
+    per_op = [[handle.network_cost(tuple(op if e == edge else 0 for e in range(6)), "flops")
+               - none for op in range(5)] for edge in range(6)]
+    assert relaxed == none + sum(map(sum, per_op))
+    before = handle.flops
+    handle.train_step(handle.batch("w", 32), alpha=everything)
+    assert handle.flops - before == 3 * relaxed * 32
+    assert handle.cost == float(handle.flops)
+
+
+def test_cost_is_measured_seconds_by_default_and_units_are_checked(make_handle) -> None:
+    handle = make_handle()
+    _train(handle, 2, np.random.default_rng(5))
+    assert handle.cost == handle.seconds > 0 and handle.flops == 0
+    from nasbench.supernet.handle import SupernetHandle
+
+    with pytest.raises(ValueError, match="seconds or flops, not 'epochs'"):
+        SupernetHandle(Nb201Space(), None, None, seed=0, threads=1,  # type: ignore[arg-type]
+                       cost_unit="epochs")
