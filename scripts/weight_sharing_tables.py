@@ -42,14 +42,23 @@ def main() -> None:
 
     order = list(dict.fromkeys(runs["strategy"]))
     search = runs[runs["kind"] == "search"]
+    units = set(trials["info.cost_unit"].dropna()) if "info.cost_unit" in trials else set()
+    flops = units == {"flops"}
+    scale, unit = (1e9, "GFLOPs of training") if flops else (1.0, "seconds of measured CPU time")
+    search = search.assign(total_cost=search["total_cost"] / scale,
+                           strategy_cost=search["strategy_cost"] / scale)
+    measured = {"wall_s": ("wall_time", "mean")}
+    if "supernet_seconds" in search:
+        measured["supernet_s"] = ("supernet_seconds", "mean")
     spend = search.groupby("strategy", sort=False).agg(
         runs=("seed", "size"), cost=("total_cost", "mean"), supernet=("strategy_cost", "mean"),
         evaluations=("n_evaluations", "mean"),
-        stopped=("stop_reason", lambda s: ", ".join(sorted(set(s)))))
+        stopped=("stop_reason", lambda s: ", ".join(sorted(set(s)))),
+        **(measured if flops else {}))
     spend = spend.reindex([s for s in order if s in spend.index]).reset_index()
-    print("## Cost per run (seconds of measured CPU time, mean over seeds)\n")
-    print(_table(spend.assign(cost=spend["cost"].round(1), supernet=spend["supernet"].round(1),
-                              evaluations=spend["evaluations"].round(1))))
+    print(f"## Cost per run ({unit}, mean over seeds"
+          + ("; measured wall and supernet seconds beside" if flops else "") + ")\n")
+    print(_table(spend.round(1).astype(object).where(spend.notna(), "–")))
 
     answers = runs.dropna(subset=["incumbent"]).copy()
     answers["cifar10"] = answers["incumbent"].map(cifar10)
