@@ -27,14 +27,14 @@ def _installed() -> tuple[tuple[str, str], ...]:
     # process (a sweep, a verification) writes many manifests.
     found: dict[str, str] = {}
     for dist in md.distributions():
-        name, version = _name_version(dist)
+        name, version = name_version(dist)
         if not name:
             continue
         found.setdefault(name.lower().replace("_", "-"), version)
     return tuple(sorted(found.items()))
 
 
-def _name_version(dist: md.Distribution) -> tuple[str | None, str]:
+def name_version(dist: md.Distribution) -> tuple[str | None, str]:
     """A distribution's ``Name`` and ``Version`` from the head of its metadata file (what
     ``dist.metadata`` gives, without parsing the whole file as an e-mail message: a tenth
     of the time)."""
