@@ -57,6 +57,7 @@ class TabularEvaluator(_Evaluator):
     summary: ClassVar[str] = "look trials up in a benchmark table (NAS-Bench-201, -Graph, ...)"
     Params: ClassVar[type] = TabularParams
     seeded: ClassVar[bool] = False
+    pure: ClassVar[bool] = True  # a table's row, a fixed cost, a deterministic prediction
 
     def __init__(self, params: TabularParams | None = None) -> None:
         super().__init__(params)

@@ -749,6 +749,12 @@ class Evaluator(_Plugin):
     """Whether results depend on the evaluation seed (``False`` for lookup tables, which
     spares the harness deriving one per trial)."""
 
+    pure: ClassVar[bool] = False
+    """Whether a trial's result depends on the trial (architecture, fidelity) and evaluation
+    seed alone, cost included, as a lookup table's does: the harness may then hand out an
+    evaluation it made for an equal trial instead of calling :meth:`evaluate` again. ``False``
+    for anything measured (times, latencies) or trained."""
+
     cost_unit: ClassVar[str] = "seconds"
     """The unit of :attr:`EvalResult.cost` (``seconds`` unless the evaluator counts something
     deterministic: ``flops``, ``epochs``, ``env_steps``). A one-shot strategy's supernet

@@ -218,6 +218,7 @@ def live(session: Session, spec: RunSpec, strategy: Strategy, rng: np.random.Gen
     own = recommends_itself(strategy)
     ask, tell, recommend = strategy.ask, strategy.tell, strategy.recommend
     evaluate, eval_seed, is_valid = session.evaluate, session.eval_seed, session.is_valid
+    valid = session.valid_archs  # checked here first: most proposals were seen before
     seeded = session.evaluator.seeded  # a seedless evaluator's seed is 0 (Session.eval_seed)
     observation, account, cache, best = state.observation, state.account, state.cache, state.best
     clock = time.perf_counter
@@ -241,7 +242,7 @@ def live(session: Session, spec: RunSpec, strategy: Strategy, rng: np.random.Gen
                 break
             arch = trial.arch
             fidelity = trial.fidelity
-            if not is_valid(arch):
+            if arch not in valid and not is_valid(arch):
                 raise StrategyError(
                     f"strategy '{study.strategy(spec.label).name}' proposed {arch!r}, which is "
                     f"not an architecture of space '{space.name}'"

@@ -25,8 +25,8 @@ from nasbench.run.plan import RunSpec
 from nasbench.run.records import Evaluation
 from nasbench.store import Layout
 
-CONVERSIONS_KEPT = 100_000
-"""Evaluations remembered per result an evaluator handed out (see :meth:`Session.evaluate`)."""
+EVALUATIONS_KEPT = 100_000
+"""Evaluations of a pure evaluator remembered per trial (see :meth:`Session.evaluate`)."""
 
 
 class Session:
@@ -71,8 +71,11 @@ class Session:
             self.final_evaluator.setup(self.space, self.context)
         hook = plugins.manager.hook.nasbench_trial_finished
         self.observer: Callable[..., Any] | None = hook if hook.get_hookimpls() else None
-        self._valid: set[Architecture] = set()
-        self._converted: dict[tuple[int, int], tuple[EvalResult, Evaluation]] = {}
+        self.valid_archs: set[Architecture] = set()
+        """Architectures found valid (the same set object for the session's life)."""
+        self._known: dict[tuple[Architecture, float | None, int], Evaluation] | None = \
+            {} if self.evaluator.pure else None
+        """A pure evaluator's evaluations by trial and seed (``None`` for other evaluators)."""
         self.threads = threads
         self._supernet_data: Any = None
         budget = study.budget
@@ -110,13 +113,13 @@ class Session:
 
     def is_valid(self, arch: Architecture) -> bool:
         """Whether ``arch`` belongs to the space (remembered, since strategies revisit)."""
-        if arch in self._valid:
+        if arch in self.valid_archs:
             return True
         if not self.space.is_valid(arch):
             return False
-        if len(self._valid) > 1_000_000:
-            self._valid.clear()
-        self._valid.add(arch)
+        if len(self.valid_archs) > 1_000_000:
+            self.valid_archs.clear()
+        self.valid_archs.add(arch)
         return True
 
     def eval_seed(self, rep_seed: int, arch: Architecture) -> int:
@@ -134,8 +137,26 @@ class Session:
         failed result; returns the evaluation and its wall time."""
         if self._isolated is not None:
             return self._isolated.evaluate(trial, eval_seed, final)
+        known = self._known
+        if known is not None and not final:
+            # a pure evaluator's answer to an equal trial (strategies and runs revisit cells)
+            key = (trial.arch, trial.fidelity, eval_seed)
+            evaluation = known.get(key)
+            if evaluation is not None:
+                return evaluation, 0.0
+            evaluation, wall = self._evaluate(self.evaluator, trial, eval_seed)
+            if evaluation.status == "ok":  # a failure may be the process's, not the trial's
+                if len(known) >= EVALUATIONS_KEPT:
+                    known.clear()
+                known[key] = evaluation
+            return evaluation, wall
         evaluator = self.final_evaluator if final else self.evaluator
         assert evaluator is not None
+        return self._evaluate(evaluator, trial, eval_seed)
+
+    def _evaluate(self, evaluator: Evaluator, trial: Trial,
+                  eval_seed: int) -> tuple[Evaluation, float]:
+        """Call ``evaluator`` (a plugin's exception becomes a failed result)."""
         t0 = time.perf_counter()
         try:
             result = evaluator.evaluate(
@@ -146,19 +167,10 @@ class Session:
         except Exception as exc:  # a failed evaluation must not end the study
             result = EvalResult.failure(f"{type(exc).__name__}: {exc}")
         wall = time.perf_counter() - t0
-        # an evaluator that hands out the same (frozen) result again, as the tabular one
-        # does for a revisited cell, gets the same evaluation again
-        known = self._converted.get((id(result), eval_seed))
-        if known is not None and known[0] is result:
-            return known[1], wall
         metrics = result.metrics
-        evaluation = Evaluation(result.status, result.reason,
-                                tuple(map(metrics.get, self.wanted)), float(result.cost),
-                                eval_seed, dict(result.info) if result.info else {})
-        if len(self._converted) >= CONVERSIONS_KEPT:
-            self._converted.clear()
-        self._converted[(id(result), eval_seed)] = (result, evaluation)
-        return evaluation, wall
+        return Evaluation(result.status, result.reason, tuple(map(metrics.get, self.wanted)),
+                          float(result.cost), eval_seed,
+                          dict(result.info) if result.info else {}), wall
 
     def close(self) -> None:
         if self._isolated is not None:
