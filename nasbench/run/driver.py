@@ -17,7 +17,12 @@ from nasbench.errors import UserError
 from nasbench.protocol import Study
 from nasbench.registry import Plugins, load_plugins
 from nasbench.run.collector import collector_for_studies
-from nasbench.run.executors import run_in_process, run_on_dask, scheduler_address
+from nasbench.run.executors import (
+    run_in_process,
+    run_on_dask,
+    scheduler_address,
+    share_of_cores,
+)
 from nasbench.run.loop import RunJob
 from nasbench.run.plan import StudyOutcome, expected_trials, prepare_directory, run_specs
 from nasbench.run.progress import Progress
@@ -98,8 +103,10 @@ def _drive(study: Study, plugins: Plugins, directory: Path, workers: int,
             if address is None and workers <= 1:
                 run_in_process(study, plugins, directory, jobs, writer, threads or cores)
             else:
+                # on an existing cluster each worker takes its share of its own machine
                 run_on_dask(study, plugins, jobs, writer, workers=workers, address=address,
-                            threads=threads or max(1, cores // max(1, workers)),
+                            threads=threads or (None if address is not None
+                                                else share_of_cores(cores, workers)),
                             environment=numerics.environment(study.numerics))
         finally:
             writer.close()

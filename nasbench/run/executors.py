@@ -193,16 +193,20 @@ def _chunks(jobs: Sequence[RunJob], n: int) -> list[list[RunJob]]:
 
 
 def run_on_dask(study: Study, plugins: Plugins, jobs: Sequence[RunJob], writer: Writer, *,
-                workers: int, address: str | None, threads: int,
+                workers: int, address: str | None, threads: int | None,
                 environment: dict[str, str] | None = None) -> None:
-    """Execute the jobs on a Dask cluster, writing what they stream back as it arrives."""
+    """Execute the jobs on a Dask cluster, writing what they stream back as it arrives.
+
+    ``threads``: numeric-library threads of every worker; ``None`` (an existing cluster):
+    each worker takes its share of its own machine's cores (:func:`host_slots`)."""
     if not jobs:
         return
     from distributed import Queue
 
     gpu = needs_gpu(study, plugins)
-    with dask_client(workers, address, threads, gpu, environment) as client:
+    with dask_client(workers, address, threads or 1, gpu, environment) as client:
         info = client.scheduler_info()["workers"]
+        plan: int | dict[str, int] = threads if threads is not None else host_slots(info)
         n_workers = max(1, len(info))
         resources = None
         if gpu:
@@ -222,7 +226,7 @@ def run_on_dask(study: Study, plugins: Plugins, jobs: Sequence[RunJob], writer: 
         in_flight = n_workers * TASKS_PER_WORKER
         futures: list[Any] = []
         defer = study.final is not None
-        finals = _FinalJobs(client, study, study_ref, extra, writer, threads, resources,
+        finals = _FinalJobs(client, study, study_ref, extra, writer, plan, resources,
                             {job.spec.run_id: job.spec for job in jobs})
         try:
             while True:
@@ -230,7 +234,7 @@ def run_on_dask(study: Study, plugins: Plugins, jobs: Sequence[RunJob], writer: 
                 failed = any(f.status == "error" for f in futures if f.done())
                 while waiting and len(running) < in_flight and not failed:
                     fut = client.submit(_run_chunk, study_ref, extra, waiting.pop(),
-                                        channel.name, threads, defer,
+                                        channel.name, plan, defer,
                                         key=f"nasbench-runs-{uuid.uuid4().hex}", pure=False,
                                         resources=resources)
                     futures.append(fut)
@@ -292,8 +296,8 @@ class _FinalJobs:
     logged, its summary is completed and the run is done."""
 
     def __init__(self, client: Any, study: Study, study_ref: Any, extra: list[object],
-                 writer: Writer, threads: int, resources: dict[str, int] | None,
-                 specs: dict[str, RunSpec]) -> None:
+                 writer: Writer, threads: int | dict[str, int],
+                 resources: dict[str, int] | None, specs: dict[str, RunSpec]) -> None:
         self.client, self.study, self.study_ref, self.extra = client, study, study_ref, extra
         self.writer, self.threads, self.resources, self.specs = writer, threads, resources, specs
         self.wanted = tuple(dict.fromkeys((study.search_metric, *study.report_metrics)))
@@ -465,9 +469,43 @@ class _QueueSink:
         self.send()
 
 
-def _worker_session(study: Study, extra: list[object], threads: int) -> Session:
+def host_slots(workers: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Task slots (worker threads) of the cluster per host, from the scheduler's worker
+    information: a worker's numeric libraries get its host's cores divided by them, so that
+    the evaluations running side by side on one machine use its cores once."""
+    slots: dict[str, int] = {}
+    for worker in workers.values():
+        host = str(worker.get("host", ""))
+        slots[host] = slots.get(host, 0) + int(worker.get("nthreads", 1) or 1)
+    return slots
+
+
+def share_of_cores(cores: int, slots: int) -> int:
+    """Threads per evaluation when ``slots`` evaluations share ``cores`` cores (at least 1)."""
+    return max(1, cores // max(1, slots))
+
+
+def _threads_here(threads: int | dict[str, int]) -> int:
+    """This worker's threads: as given, or its share of its machine (see :func:`host_slots`;
+    a worker that joined after the study started counts its own slots only)."""
+    if isinstance(threads, int):
+        return threads
+    from distributed import get_worker
+    from distributed.comm import get_address_host
+
+    worker = get_worker()
+    own = worker.state.nthreads
+    slots = max(threads.get(get_address_host(worker.address), own), own)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        (os.cpu_count() or 1)
+    return share_of_cores(cores, slots)
+
+
+def _worker_session(study: Study, extra: list[object], threads: int | dict[str, int]
+                    ) -> Session:
     session = _SESSIONS.get(study.config_hash)
     if session is None:
+        threads = _threads_here(threads)
         for name in THREAD_VARIABLES:
             os.environ[name] = str(threads)
         if "torch" in sys.modules:  # else torch reads OMP_NUM_THREADS when it is imported
@@ -479,7 +517,7 @@ def _worker_session(study: Study, extra: list[object], threads: int) -> Session:
 
 
 def _run_chunk(study: Study, extra: list[object], jobs: list[RunJob], channel_name: str,
-               threads: int, defer_final: bool = False) -> list[str]:
+               threads: int | dict[str, int], defer_final: bool = False) -> list[str]:
     """A Dask task: execute a chunk of runs, streaming their records to the driver (with
     ``defer_final``, each run's search only: see :class:`_FinalJobs`)."""
     from distributed import Queue, get_client
@@ -500,7 +538,7 @@ def _run_chunk(study: Study, extra: list[object], jobs: list[RunJob], channel_na
 
 
 def _final_task(study: Study, extra: list[object], spec: RunSpec, incumbent: str, repeat: int,
-                threads: int) -> tuple:
+                threads: int | dict[str, int]) -> tuple:
     """A Dask task: one final-protocol evaluation of a run's answer, as a log row."""
     session = _worker_session(study, extra, threads)
     return final_evaluation(session, spec, session.space.from_string(incumbent),

@@ -161,6 +161,16 @@ def test_in_process_local_cluster_and_external_cluster_give_identical_results(
     _assert_same(tmp_path / "here", tmp_path / "external")
     trials = pd.read_parquet(tmp_path / "external" / "trials.parquet")
     assert len(trials) >= 2 * 3 * 40 and not trials.duplicated(["run_id", "trial"]).any()
+    # each worker took its share of the machine's cores (two single-threaded workers on one
+    # host), not the driver's core count
+    from distributed import Client
+
+    from nasbench.run import executors
+
+    key = load_study(path, _plugins()).config_hash
+    with Client(cluster.address, timeout="10s") as client:
+        threads = client.run(lambda: executors._SESSIONS[key].threads)
+    assert set(threads.values()) == {max(1, len(os.sched_getaffinity(0)) // 2)}
 
 
 def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(
