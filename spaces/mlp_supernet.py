@@ -66,9 +66,9 @@ class MlpSupernet(SupernetModule):
         if self._layers is not None:
             h = x
             for layer, (width, activation) in zip(self.hidden, self._layers, strict=True):
-                h = ACTIVATION_FUNCTIONS[activation](
-                    F.linear(h, layer.weight[:width, :h.shape[-1]], layer.bias[:width]))
-            return F.linear(h, self.out.weight[:, :h.shape[-1]], self.out.bias)
+                h = ACTIVATION_FUNCTIONS[activation](self.sliced_linear(
+                    h, layer.weight[:width, :h.shape[-1]], layer.bias[:width]))
+            return self.sliced_linear(h, self.out.weight[:, :h.shape[-1]], self.out.bias)
         if self._relaxation is None:
             raise RuntimeError("call set_path(arch) or set_relaxation(weights) first")
         width_weights, activation_weights = self._relaxation

@@ -146,6 +146,7 @@ class SupernetHandle(SupernetAccess):
                 input_shape=data.input_shape, num_classes=data.num_classes, **size)
         self.model: nn.Module = self.supernet
         self.input_shape = tuple(data.input_shape)
+        self._tokens = data.vocab_size is not None  # token ids in (a language model)
         self._costs: dict[tuple[str, Architecture], float] = {}
         x, y = data.x["train"], data.y["train"]
         half = len(y) // 2
@@ -295,7 +296,9 @@ class SupernetHandle(SupernetAccess):
                 if metric == "params":
                     self._costs[key] = float(count_params(network))
                 else:
-                    self._costs[key] = float(count_flops(network, self.input_shape))
+                    self._costs[key] = float(count_flops(
+                        network, self.input_shape,
+                        dtype=torch.long if self._tokens else None))
         return self._costs[key]
 
     def alpha_gradient(self, alpha: Sequence[torch.Tensor], alpha_batch: Batch, *,
@@ -427,9 +430,15 @@ class SupernetHandle(SupernetAccess):
 
     def _charge(self, factor: int) -> None:
         """Charge the passes run since the last charge, ``factor`` times their forward
-        multiply-accumulates (see the module docstring)."""
-        self._flops += factor * self._pass_macs
-        self._pass_macs = 0
+        multiply-accumulates (see the module docstring): those forward hooks saw, and those
+        a supernet that slices shared weights counted itself
+        (:attr:`~nasbench.supernet.module.SupernetModule.functional_macs`)."""
+        functional = getattr(self.model, "functional_macs", 0)  # sliced layers' own count
+        if functional:
+            self.model.functional_macs = 0
+        if self.cost_unit == "flops":
+            self._flops += factor * (self._pass_macs + functional)
+            self._pass_macs = 0
 
     def _mode(self, *, training: bool) -> None:
         """Training or evaluation mode (switching walks every module of the supernet, which

@@ -36,6 +36,21 @@ BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
 class SupernetModule(nn.Module):
     """Base of the spaces' supernets: the mode switches and the extraction of one path."""
 
+    functional_macs: int = 0
+    """Multiply-accumulates of the layers this supernet computed functionally (on slices of
+    shared weights, :meth:`sliced_linear`) rather than through a module's ``forward``, which
+    forward hooks see. The supernet handle reads and resets it when it charges training
+    FLOPs."""
+
+    def sliced_linear(self, x: torch.Tensor, weight: torch.Tensor,
+                      bias: torch.Tensor | None) -> torch.Tensor:
+        """``F.linear(x, weight, bias)`` on (slices of) shared weights, its multiply-accumulates
+        counted in :attr:`functional_macs` by NAS-Bench-201's rules (inputs x outputs per row,
+        one addition per output for the bias)."""
+        out = nn.functional.linear(x, weight, bias)
+        self.functional_macs += out.numel() * (weight.shape[-1] + (bias is not None))
+        return out
+
     @abstractmethod
     def set_path(self, arch: Architecture) -> None:
         """Run ``arch`` only, from the next ``forward`` on."""

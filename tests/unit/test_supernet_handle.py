@@ -239,3 +239,24 @@ def test_cost_is_measured_seconds_by_default_and_units_are_checked(make_handle) 
     with pytest.raises(ValueError, match="seconds or flops, not 'epochs'"):
         SupernetHandle(Nb201Space(), None, None, seed=0, threads=1,  # type: ignore[arg-type]
                        cost_unit="epochs")
+
+
+@pytest.mark.parametrize(("space_name", "dataset", "size"), [
+    ("darts", "digits", {"C": 4, "layers": 2}),
+    ("mlp", "digits", None),  # layers on slices of the widest weights, counted by the supernet
+    ("enas_rnn", "kjv", None),  # a language model: token ids in, one step per token
+])
+def test_a_single_path_is_charged_what_its_stand_alone_network_costs(
+        space_name, dataset, size) -> None:
+    from nasbench.registry import load_plugins
+
+    space = load_plugins().spaces.get(space_name)()
+    make_context = supernet_contexts(space, dataset, size=size or space.supernet_size_defaults(),
+                                     train_samples=256, cost_unit="flops")
+    handle = make_context().supernet
+    handle.configure(TrainingRecipe(batch_size=8), 10)
+    for seed in (0, 1):
+        arch = space.sample(np.random.default_rng(seed))
+        before = handle.flops
+        handle.train_step(handle.batch("w", 8), arch=arch)
+        assert handle.flops - before == 3 * 8 * handle.network_cost(arch, "flops") > 0
