@@ -242,15 +242,15 @@ def live(session: Session, spec: RunSpec, strategy: Strategy, rng: np.random.Gen
                 break
             arch = trial.arch
             fidelity = trial.fidelity
-            if arch not in valid and not is_valid(arch):
-                raise StrategyError(
-                    f"strategy '{study.strategy(spec.label).name}' proposed {arch!r}, which is "
-                    f"not an architecture of space '{space.name}'"
-                )
-            hit = cache.get((arch, fidelity))
+            hit = cache.get((arch, fidelity))  # only valid architectures were evaluated
             if hit is not None:
                 ev, repeat, cost, wall_eval = hit, True, 0.0, 0.0
             else:
+                if arch not in valid and not is_valid(arch):
+                    raise StrategyError(
+                        f"strategy '{study.strategy(spec.label).name}' proposed {arch!r}, "
+                        f"which is not an architecture of space '{space.name}'"
+                    )
                 ev, wall_eval = evaluate(trial, eval_seed(spec.seed, arch) if seeded else 0)
                 repeat, cost = False, ev.cost
             obs = observation(ev, cost, fidelity)

@@ -382,11 +382,10 @@ class Names:
     def _bulk(archs: Sequence[Architecture | None], memo: dict[Architecture, str],
               one: Any) -> list[str | None]:
         out: list[str | None] = list(map(memo.get, archs))
-        if None in out:  # first sightings (and missing incumbents): fill the memo, look again
-            for arch in set(archs).difference(memo):
-                if arch is not None:
-                    one(arch)
-            out = list(map(memo.get, archs))
+        if None in out:  # first sightings (and missing incumbents): name those only
+            for i, name in enumerate(out):
+                if name is None and archs[i] is not None:
+                    out[i] = one(archs[i])
         return out
 
 

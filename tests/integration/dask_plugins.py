@@ -129,6 +129,20 @@ class BrokenSearch(RandomSearch):
             raise RuntimeError("broken on purpose")
 
 
+class StrayingSearch(RandomSearch):
+    """Random search whose fourth proposal is not an architecture of the space."""
+
+    name: ClassVar[str] = "straying_search"
+
+    def setup(self, space, rng, context) -> None:
+        super().setup(space, rng, context)
+        self.asked = 0
+
+    def ask(self) -> Trial:
+        self.asked += 1
+        return Trial((9, 0, 0, 0, 0, 0)) if self.asked == 4 else super().ask()
+
+
 class ExecutionPlugins:
     @hookimpl
     def nasbench_register_evaluators(self, registry) -> None:
@@ -139,3 +153,4 @@ class ExecutionPlugins:
     @hookimpl
     def nasbench_register_strategies(self, registry) -> None:
         registry.add(BrokenSearch)
+        registry.add(StrayingSearch)

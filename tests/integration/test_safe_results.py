@@ -183,6 +183,17 @@ def test_a_corrupt_run_log_loses_nothing_that_was_intact(whole_and_cut, damage: 
     _same(whole, cut)
 
 
+def test_a_proposal_outside_the_space_ends_its_run_failed_naming_it(tmp_path: Path) -> None:
+    outcome = _run(_write(tmp_path, strategy="straying_search"), tmp_path / "s")
+    assert outcome.complete and sorted(outcome.failed) == ["straying_search-0",
+                                                           "straying_search-1"]
+    runs = pd.read_parquet(tmp_path / "s" / "runs.parquet").set_index("run_id")
+    reason = runs.loc["straying_search-0", "reason"]
+    assert "strategy 'straying_search' proposed (9, 0, 0, 0, 0, 0)" in reason
+    assert "not an architecture of space 'nb201'" in reason
+    assert runs.loc["straying_search-0", "n_trials"] == 3  # the trials before it, kept
+
+
 def test_a_strategy_that_raises_ends_its_run_failed_and_the_study_goes_on(
         tmp_path: Path) -> None:
     path = _write(tmp_path, strategy="broken_search")
