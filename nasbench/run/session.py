@@ -45,7 +45,12 @@ class Session:
                  isolate: bool | None = None) -> None:
         from nasbench import numerics
 
-        numerics.ensure(study.numerics, numerics.study_trains(study, plugins))
+        trains = numerics.study_trains(study, plugins)
+        numerics.ensure(study.numerics, trains)
+        if trains:  # before the first tensor: the allocator's thresholds for training loops
+            from nasbench.allocator import tune_for_training
+
+            tune_for_training()
         self.study = study
         self.plugins = plugins
         self.cache_dir = cache_dir
