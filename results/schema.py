@@ -99,9 +99,10 @@ class Results:
         ``info.cost_unit`` (the ``dqn`` evaluator: ``env_steps``; the training evaluator: its
         ``cost_unit`` setting) when they agree on one, else seconds (``s``)."""
         trials = self.trials
-        if trials is None or "info.cost_unit" not in trials:
-            return "s"
-        units = set(trials["info.cost_unit"].dropna().astype(str))
+        if trials is not None and "info.cost_unit" in trials:
+            units = set(trials["info.cost_unit"].dropna().astype(str))
+        else:  # the trials stayed on disk (a report): the column's values, not its rows
+            units = _string_values(self.directory / "trials.parquet", "info.cost_unit")
         unit = units.pop() if len(units) == 1 else "s"
         return "s" if unit == "seconds" else unit
 
@@ -133,6 +134,33 @@ class Results:
 REPORT_TRIAL_COLUMNS = ("run_id", "strategy", "trial", "arch", "arch_key", "incumbent",
                         "status", "repeat", "cum_cost")
 """The columns of ``trials.parquet`` that reports and leaderboards read (with the metrics)."""
+
+
+def _string_values(path: Path, column: str) -> set[str]:
+    """The distinct values of a string ``column`` of a Parquet file (empty when the file or the
+    column is missing): from its row groups' statistics when every one has them, else from the
+    column's dictionary."""
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        return set()
+    source = pq.ParquetFile(path)
+    if column not in source.schema_arrow.names:
+        return set()
+    index = source.schema_arrow.names.index(column)
+    meta = source.metadata
+    values: set[str] = set()
+    for i in range(meta.num_row_groups):
+        stats = meta.row_group(i).column(index).statistics
+        if stats is None or not stats.has_min_max:
+            if stats is not None and stats.null_count == meta.row_group(i).num_rows:
+                continue  # every value missing
+            table = pq.read_table(path, columns=[column], read_dictionary=[column])
+            return {str(v) for v in table.column(column).unique().to_pylist() if v is not None}
+        values.update({str(stats.min), str(stats.max)})
+        if len(values) > 1:
+            break
+    return values
 
 
 def read_trials(path: Path, columns: Sequence[str] | None = None,

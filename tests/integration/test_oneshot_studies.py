@@ -187,6 +187,13 @@ def test_a_one_shot_run_budgeted_in_flops_replays(tmp_path: Path) -> None:
     assert run["supernet_seconds"] > 0
     other = pd.read_parquet(tmp_path / "b" / "runs.parquet").set_index("run_id")
     assert other.loc["rsws-0", "total_cost"] == run["total_cost"]
+    # the report (which leaves the trials on disk) states the budget in the study's unit
+    from nasbench.results.leaderboard import to_markdown
+    from nasbench.results.schema import load_for_report
+
+    text = to_markdown(load_for_report(tmp_path / "a"))
+    assert "4e+09 flops of evaluation cost" in text
+    assert "cost flops/run" in text and "cost s/run" not in text
 
 
 def test_one_shot_strategies_refuse_a_cost_unit_a_supernet_cannot_count(
