@@ -19,6 +19,7 @@ benchmark's own.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -37,6 +38,11 @@ EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2
 """(source, target) of each decision, in the string format's order."""
 
 _OP_INDEX = {op: i for i, op in enumerate(OPS)}
+_OP = "(" + "|".join(OPS) + ")"
+_CANONICAL = re.compile(
+    rf"\|{_OP}~0\|\+\|{_OP}~0\|{_OP}~1\|\+\|{_OP}~0\|{_OP}~1\|{_OP}~2\|")
+"""A cell string exactly as :func:`_to_string` writes it (parsed in one match; anything else
+goes through the checks of :meth:`Nb201Space.from_string`)."""
 _DECISIONS = tuple(Decision(f"edge_{j}<-{i}", OPS) for i, j in EDGES)
 
 NASLIB_OPS: tuple[str, ...] = (
@@ -129,6 +135,9 @@ class Nb201Space(SearchSpace):
         return _to_string(arch)
 
     def from_string(self, text: str) -> Architecture:
+        canonical = _CANONICAL.fullmatch(text)
+        if canonical is not None:  # a table's 15,625 cells are parsed once per process
+            return tuple(map(_OP_INDEX.__getitem__, canonical.groups()))
         nodes = text.strip().split("+")
         if len(nodes) != 3:
             raise InvalidArchitectureError(

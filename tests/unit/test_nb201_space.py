@@ -90,3 +90,17 @@ def test_neighbours_are_the_24_one_edge_changes() -> None:
 def test_bad_strings_are_refused(text: str) -> None:
     with pytest.raises(InvalidArchitectureError):
         SPACE.from_string(text)
+
+
+def test_every_cell_string_parses_alike_on_the_fast_and_the_checked_path(monkeypatch) -> None:
+    import itertools
+
+    from nasbench.spaces import nb201
+
+    cells = list(itertools.product(range(5), repeat=6))
+    texts = [SPACE.to_string(a) for a in cells]
+    assert [SPACE.from_string(t) for t in texts] == cells  # one match each
+    monkeypatch.setattr(nb201, "_CANONICAL", type("NoMatch", (), {
+        "fullmatch": staticmethod(lambda text: None)})())
+    assert [SPACE.from_string(t) for t in texts] == cells  # the checked path
+    assert SPACE.from_string(f"  {texts[7]}\n") == cells[7]  # surrounding blanks allowed
