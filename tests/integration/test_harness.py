@@ -169,6 +169,7 @@ class _Interrupting(TabularEvaluator):
     """The real tabular evaluator, counting evaluations and interrupting once at a given one."""
 
     name = "interrupting_tabular"
+    pure = False  # a call has a side effect here: every trial must reach it
     calls = 0
     stop_at: int | None = None
 
