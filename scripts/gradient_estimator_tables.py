@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 from nasbench.results.collapse import parameter_free_edges, skip_edges
 
 
@@ -50,6 +51,11 @@ def main() -> None:
     answers["skip"] = answers["incumbent"].map(skip_edges)
     random = answers.loc[answers["kind"] != "search", accuracy].mean()
 
+    trials = args.directory / "trials.parquet"
+    units = set(pd.read_parquet(trials, columns=["info.cost_unit"])["info.cost_unit"].dropna()) \
+        if "info.cost_unit" in pq.ParquetFile(trials).schema_arrow.names else set()
+    flops = units == {"flops"}  # the supernet's cost in GFLOPs, its measured seconds beside
+
     rows = []
     for label, group in answers.groupby("strategy", sort=False):
         search = group["kind"] == "search"
@@ -62,7 +68,11 @@ def main() -> None:
             "parameter-free edges (of 6)": round(group["parameter_free"].mean(), 2),
             "skip edges": round(group["skip"].mean(), 2),
             "grad. variance": (f"{variance.mean():.3g}" if variance.notna().any() else None),
-            "supernet s": round(group["strategy_cost"].mean(), 1) if search.all() else None,
+            **({"supernet GFLOPs": round(group["strategy_cost"].mean() / 1e9, 1)
+                if search.all() else None,
+                "supernet s (measured)": round(group["supernet_seconds"].mean(), 1)
+                if search.all() and "supernet_seconds" in group else None} if flops else
+               {"supernet s": round(group["strategy_cost"].mean(), 1) if search.all() else None}),
         })
     print(f"## Strategies (final protocol; RI against random sampling's {random:.2f}%)\n")
     print(_table(pd.DataFrame(rows)))
