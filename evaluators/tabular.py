@@ -46,10 +46,6 @@ class TabularParams:
 PREDICTED_LATENCY = "predicted_latency_ms"
 
 
-ANSWERS_KEPT = 100_000
-"""Answers a tabular evaluator keeps (a row's answer is made once; a few hundred bytes each)."""
-
-
 class TabularEvaluator(_Evaluator):
     """Looks up a trial's metrics in a benchmark table."""
 
@@ -72,7 +68,6 @@ class TabularEvaluator(_Evaluator):
         self._latency: Any = None
         self._space: SearchSpace | None = None
         self._latency_metrics: tuple[str, ...] = ()
-        self._answers: dict[tuple[Any, float | None], EvalResult] = {}
 
     @property
     def capabilities(self) -> frozenset[str]:  # type: ignore[override]
@@ -206,7 +201,6 @@ class TabularEvaluator(_Evaluator):
         if bind_space is not None:  # a table-backed benchmark parses arch strings with it
             bind_space(space)
         table = self.benchmark.load(context.data_dir, datasets)
-        self._answers = {}
         self._row = table.row
         self._columns = tuple((m, table.column(m)) for m in wanted)
         self._cost = table.column(f"{context.dataset}/{cost_metric}") if cost_metric else None
@@ -230,21 +224,6 @@ class TabularEvaluator(_Evaluator):
             return EvalResult.failure(
                 f"{space.to_string(trial.arch)} is not in the {self.benchmark.name} table"
             )
-        # a row's answer never changes (no seed): made once, then handed out again (results
-        # are frozen), as strategies and runs revisit the same cells
-        # (by architecture where a latency is predicted: isomorphic cells share a row, not
-        # necessarily a prediction)
-        key = (trial.arch if self._latency_metrics else row, fidelity)
-        answer = self._answers.get(key)
-        if answer is None:
-            answer = self._answer(space, trial, row, fidelity)
-            if len(self._answers) >= ANSWERS_KEPT:
-                self._answers.clear()
-            self._answers[key] = answer
-        return answer
-
-    def _answer(self, space: SearchSpace, trial: Trial, row: int,
-                fidelity: float | None) -> EvalResult:
         metrics = {name: column[row] for name, column in self._columns}
         if self._latency_metrics:
             predicted = self._latency.predict(trial.arch)

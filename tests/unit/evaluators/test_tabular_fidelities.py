@@ -55,8 +55,7 @@ def test_evaluating_at_a_fidelity_maps_the_search_metric_or_fails(plugins, data_
 
 
 def test_a_revisited_cell_gets_the_answer_its_table_row_gives(plugins, data_dir):
-    """Answers are made once per row and fidelity and handed out again: what a revisit gets
-    is the table's row, per fidelity, whichever cells came between."""
+    """What a revisit gets is the table's row, per fidelity, whichever cells came between."""
     space, evaluator = _evaluator(plugins, data_dir)
     table = read_table("nb201")
     rows = {a: i for i, a in enumerate(table.column("arch").to_pylist())}
