@@ -16,8 +16,8 @@ import json
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 from nasbench.results.collapse import parameter_free_edges, skip_edges
+from nasbench.results.schema import load_for_report
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -51,10 +51,8 @@ def main() -> None:
     answers["skip"] = answers["incumbent"].map(skip_edges)
     random = answers.loc[answers["kind"] != "search", accuracy].mean()
 
-    trials = args.directory / "trials.parquet"
-    units = set(pd.read_parquet(trials, columns=["info.cost_unit"])["info.cost_unit"].dropna()) \
-        if "info.cost_unit" in pq.ParquetFile(trials).schema_arrow.names else set()
-    flops = units == {"flops"}  # the supernet's cost in GFLOPs, its measured seconds beside
+    # the supernet's cost in GFLOPs, its measured seconds beside
+    flops = load_for_report(args.directory).cost_unit() == "flops"
 
     rows = []
     for label, group in answers.groupby("strategy", sort=False):

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 from nasbench.results.collapse import PARAMETER_FREE
 from nasbench.results.collapse import cell_ops as _ops
+from nasbench.results.schema import load_for_report
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -42,8 +43,7 @@ def main() -> None:
 
     order = list(dict.fromkeys(runs["strategy"]))
     search = runs[runs["kind"] == "search"]
-    units = set(trials["info.cost_unit"].dropna()) if "info.cost_unit" in trials else set()
-    flops = units == {"flops"}
+    flops = load_for_report(args.directory).cost_unit() == "flops"
     scale, unit = (1e9, "GFLOPs of training") if flops else (1.0, "seconds of measured CPU time")
     search = search.assign(total_cost=search["total_cost"] / scale,
                            strategy_cost=search["strategy_cost"] / scale)
