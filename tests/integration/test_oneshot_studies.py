@@ -105,45 +105,9 @@ def test_one_shot_study_is_deterministic_and_charges_supernet_time(tmp_path: Pat
     assert (runs.loc[runs["kind"] == "baseline", "strategy_cost"] == 0).all()
 
 
-def test_cost_budget_stops_a_one_shot_run(tmp_path: Path) -> None:
-    text = """
-    [study]
-    name = "cost"
-    seeds = 1
-    [space]
-    name = "nb201"
-    [evaluator]
-    name = "lightning"
-    dataset = "digits"
-    search_metric = "valid_acc"
-    report_metrics = ["test_acc"]
-    epochs = 1
-    train_samples = 512
-    size = {C = 4, N = 1}
-    [budget]
-    cost = 6
-    [[strategies]]
-    name = "rsws"
-    epochs = 100
-    batch_size = 32
-    report_every = 1
-    candidates = 4
-    rank_batches = 1
-    """.replace("\n    ", "\n")
-    _run(text, tmp_path / "s")
-    runs = pd.read_parquet(tmp_path / "s" / "runs.parquet").set_index("run_id")
-    run = runs.loc["rsws-0"]
-    assert run["stop_reason"] == "budget: cost"
-    trials = pd.read_parquet(tmp_path / "s" / "trials.parquet")
-    last = trials.iloc[-1]
-    assert run["total_cost"] >= 6.0
-    assert run["total_cost"] - last["cost"] - last["strategy_cost"] < 6.0
-    assert run["strategy_cost"] == pytest.approx(trials["strategy_cost"].sum())
-
-
-FLOPS_BUDGET = """
+RSWS_BUDGET = """
 [study]
-name = "flops"
+name = "budget"
 seeds = 1
 [space]
 name = "nb201"
@@ -154,10 +118,10 @@ search_metric = "valid_acc"
 report_metrics = ["test_acc"]
 epochs = 1
 train_samples = 512
-size = {C = 4, N = 1}
-cost_unit = "flops"
+size = {{C = 4, N = 1}}
+cost_unit = "{unit}"
 [budget]
-cost = 4e9
+cost = {cost}
 [[strategies]]
 name = "rsws"
 epochs = 100
@@ -166,6 +130,20 @@ report_every = 1
 candidates = 4
 rank_batches = 1
 """
+"""An RSWS run long enough that the budget, in measured seconds or in counted FLOPs, ends it."""
+FLOPS_BUDGET = RSWS_BUDGET.format(unit="flops", cost="4e9")
+
+
+def test_cost_budget_stops_a_one_shot_run(tmp_path: Path) -> None:
+    _run(RSWS_BUDGET.format(unit="seconds", cost=6), tmp_path / "s")
+    runs = pd.read_parquet(tmp_path / "s" / "runs.parquet").set_index("run_id")
+    run = runs.loc["rsws-0"]
+    assert run["stop_reason"] == "budget: cost"
+    trials = pd.read_parquet(tmp_path / "s" / "trials.parquet")
+    last = trials.iloc[-1]
+    assert run["total_cost"] >= 6.0
+    assert run["total_cost"] - last["cost"] - last["strategy_cost"] < 6.0
+    assert run["strategy_cost"] == pytest.approx(trials["strategy_cost"].sum())
 
 
 def test_a_one_shot_run_budgeted_in_flops_replays(tmp_path: Path) -> None:
