@@ -4,12 +4,18 @@ UNAS steps against a first-order DARTS step (target: within 2x).
 
 Every way is the strategy's own ``train_step`` (weights and, where the method has one, the
 architecture step), through the supernet handle, on Fashion-MNIST minibatches of the same size
-(default 64) and one torch thread. The ways are timed in interleaved rounds in one process
-(each round times ``--steps`` steps of every way), and each way's figure is the median over
-rounds of its mean step time, so that a machine shared with other work slows all ways alike.
-Printed side by side in one run, with the ratios and whether each target is met (judged on the
-medians), and each way's fastest round with the ratio of fastest rounds: on a shared machine
-the fastest round is the least disturbed one.
+(default 64) and one torch thread, with the allocator set as a study's session sets it
+(:func:`nasbench.allocator.tune_for_training`). The ways are timed in interleaved rounds in one
+process (each round times ``--steps`` steps of every way), and each way's figure is the median
+over rounds of its mean step time, so that a machine shared with other work slows all ways
+alike. Printed side by side in one run, with the ratios and whether each target is met (judged
+on the medians), and each way's fastest round with the ratio of fastest rounds: on a shared
+machine the fastest round is the least disturbed one.
+
+The GDAS step is also split into its two passes, and timed as a lower bound on any
+implementation of the published two-pass step (the weights' pass and the forward of a fresh
+sample without autograd: less than the architecture pass computes), to show how far the
+algorithm itself lies from the target.
 
 Run from the repository root (best on an otherwise idle machine)::
 
@@ -29,6 +35,7 @@ WAYS: dict[str, tuple[str, dict[str, Any]]] = {
     "gdas": ("gdas", {}),
     "gdas, weights' pass only": ("gdas", {"_pass": "weights"}),
     "gdas, architecture pass only": ("gdas", {"_pass": "architecture"}),
+    "gdas, lower bound (see below)": ("gdas", {"_pass": "bound"}),
     "snas (gdas variant)": ("gdas", {"variant": "snas"}),
     "darts 1st order": ("darts", {}),
     "unas relaxed, valid_loss": ("unas", {"estimator": "relaxed", "objective": "valid_loss"}),
@@ -66,7 +73,11 @@ def _strategy(name: str, extra: dict[str, Any], args: argparse.Namespace, make_c
 class _GdasPass:
     """One of the two passes of a GDAS step: the weights' (a training step on one sampled
     path) or the architecture's (the straight-through estimate on a fresh sample and one Adam
-    step of the logits), to show what each costs."""
+    step of the logits), to show what each costs; or ``bound``, a lower bound on any
+    implementation of the published step: the weights' pass and then only the value of a
+    fresh sample on a minibatch of the architecture half (a forward of one path without
+    autograd), where the architecture pass must also build the graph, run a backward to every
+    cell's mixing weights and step the logits."""
 
     def __init__(self, strategy: Any, which: str) -> None:
         self.strategy = strategy
@@ -77,8 +88,12 @@ class _GdasPass:
 
         s = self.strategy
         batch_size = s.params.batch_size
-        if self.which == "weights":
+        if self.which in ("weights", "bound"):
             s.supernet.train_step(s.supernet.batch("w", batch_size), weights=s.hard_sample())
+        if self.which == "bound":
+            s.supernet.mixture_gradient(s.hard_sample(), s.supernet.batch("alpha", batch_size),
+                                        need_grad=False)
+        if self.which != "architecture":
             return
         estimate = straight_through(s.logits, s.objective(s.supernet.batch("alpha", batch_size)),
                                     s.rng, tau=s.temperature())
@@ -98,6 +113,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
+    from nasbench.allocator import tune_for_training
+
+    tune_for_training()  # before the first tensor, as a study's session does
     import torch
     from nasbench.spaces.nb201 import Nb201Space
 
@@ -143,6 +161,9 @@ def main() -> None:
             note = f"<= {limit:g}x {base.split(' ')[0]}: {'met' if ratio <= limit else 'MISSED'}"
         print(f"{way:<42}{ms[way]:>9.1f}{ms[way] / rsws:>8.2f}{ms[way] / darts:>9.2f}"
               f"{fastest[way]:>9.1f}{fast_ratio:>7}   {note}")
+    print("\nlower bound: the weights' pass, then the loss of a fresh sample on an architecture "
+          "minibatch without autograd\n(the architecture pass also builds the graph, runs a "
+          "backward to every cell's mixing weights and steps the logits)")
 
 
 if __name__ == "__main__":
