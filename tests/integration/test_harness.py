@@ -137,6 +137,7 @@ class _SlowTabular(TabularEvaluator):
     """The real tabular evaluator, slowed down, checking the log on disk before each trial."""
 
     name = "slow_tabular"
+    pure = False  # each call records what the log held: every trial must reach it
     seen: ClassVar[list[int]] = []
 
     def setup(self, space, context):
