@@ -3,7 +3,8 @@
 A population of P random models; each cycle draws S members uniformly (with replacement, as in
 the paper), mutates the best of them once, evaluates the child, appends it and removes the
 oldest member. The answer is the best model ever seen by the search metric. NAS-Bench-201's
-baseline uses P=10, S=3.
+baseline uses P=10, S=3. :class:`AgingPopulation` is the loop without the tournament's rule,
+which ``mo_evolution`` shares.
 """
 
 from __future__ import annotations
@@ -44,35 +45,53 @@ class AgingEvolutionParams:
             )
 
 
-class AgingEvolution(Strategy):
-    name: ClassVar[str] = "aging_evolution"
-    summary: ClassVar[str] = "regularized evolution: tournament, one mutation, oldest dies"
-    Params: ClassVar[type] = AgingEvolutionParams
+class AgingPopulation(Strategy):
+    """The aging loop, whatever decides a tournament: the first P asks are random models (and
+    any ask before a first member is told); every later ask mutates the winner of a tournament
+    among the living members once; every told model joins the population and the oldest beyond
+    P retires. The answer is the best model ever seen by the search metric.
 
-    def __init__(self, params: AgingEvolutionParams | None = None) -> None:
+    A subclass says what a member keeps of its evaluation (:meth:`keep`, saved as plain data
+    by :meth:`dump` and :meth:`load`) and which member wins a tournament (:meth:`tournament`,
+    given the population's size; :meth:`draw` draws members uniformly with replacement). Its
+    params have ``population_size`` (P).
+    """
+
+    def __init__(self, params: Any = None) -> None:
         super().__init__(params)
-        # (arch, value); a failed evaluation lives in the population with value -inf.
-        self._population: deque[tuple[Architecture, float]] = deque()
+        self._population: deque[tuple[Architecture, Any]] = deque()  # (arch, kept), oldest first
         self._asked = 0
         self._best = Incumbent()
 
+    def keep(self, observation: Observation) -> Any:
+        """What a member keeps of its evaluation."""
+        raise NotImplementedError
+
+    def tournament(self, n: int) -> int:
+        """The index (0: the oldest) of the parent among the ``n`` living members."""
+        raise NotImplementedError
+
+    def dump(self, kept: Any) -> Any:
+        """A member's kept evaluation as plain data."""
+        return kept
+
+    def load(self, saved: Any) -> Any:
+        """The inverse of :meth:`dump`."""
+        return saved
+
+    def draw(self, n: int, size: int) -> list[int]:
+        """``size`` member indices drawn uniformly with replacement among ``n``."""
+        return [int(u * n) for u in self.rng.random(size).tolist()]
+
     def ask(self) -> Trial:
-        p = self.params
         self._asked += 1
-        if self._asked <= p.population_size or not self._population:
+        if self._asked <= self.params.population_size or not self._population:
             return Trial(self.space.sample(self.rng))
-        pop = self._population
-        n = len(pop)
-        if p.with_replacement:
-            idx = [int(u * n) for u in self.rng.random(p.sample_size).tolist()]
-        else:
-            idx = self.rng.choice(n, size=p.sample_size, replace=False).tolist()
-        parent = max(idx, key=lambda i: (pop[i][1], -i))
-        return Trial(self.space.mutate(pop[parent][0], self.rng))
+        parent = self.tournament(len(self._population))
+        return Trial(self.space.mutate(self._population[parent][0], self.rng))
 
     def tell(self, trial: Trial, observation: Observation) -> None:
-        value = observation.value if observation.value is not None else float("-inf")
-        self._population.append((trial.arch, value))
+        self._population.append((trial.arch, self.keep(observation)))
         if len(self._population) > self.params.population_size:
             self._population.popleft()
         self._best.update(trial.arch, observation)
@@ -82,15 +101,37 @@ class AgingEvolution(Strategy):
 
     def state_dict(self) -> dict[str, Any]:
         return {
-            "population": [[list(a), v] for a, v in self._population],
+            "population": [[list(a), self.dump(v)] for a, v in self._population],
             "asked": self._asked,
             "best": self._best.state_dict(),
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        self._population = deque((tuple(a), float(v)) for a, v in state["population"])
+        self._population = deque((tuple(a), self.load(v)) for a, v in state["population"])
         self._asked = int(state["asked"])
         self._best.load_state_dict(state["best"])
+
+
+class AgingEvolution(AgingPopulation):
+    name: ClassVar[str] = "aging_evolution"
+    summary: ClassVar[str] = "regularized evolution: tournament, one mutation, oldest dies"
+    Params: ClassVar[type] = AgingEvolutionParams
+
+    def keep(self, observation: Observation) -> float:
+        # A failed evaluation lives in the population with value -inf.
+        return observation.value if observation.value is not None else float("-inf")
+
+    def load(self, saved: Any) -> float:
+        return float(saved)
+
+    def tournament(self, n: int) -> int:
+        p = self.params
+        if p.with_replacement:
+            idx = self.draw(n, p.sample_size)
+        else:
+            idx = self.rng.choice(n, size=p.sample_size, replace=False).tolist()
+        pop = self._population
+        return max(idx, key=lambda i: (pop[i][1], -i))
 
 
 @hookimpl

@@ -9,14 +9,13 @@ evaluation ranks below every evaluated one.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from nasbench.api import Architecture, Observation, Strategy, Trial
+from nasbench.strategies.aging_evolution import AgingPopulation
+
+from nasbench.api import Observation
 from nasbench.hookspecs import hookimpl
-from nasbench.incumbent import Incumbent
 from nasbench.params import param
 from nasbench.pareto import crowding_distances, pareto_ranks
 
@@ -30,61 +29,32 @@ class MoEvolutionParams:
         published="NAS-Bench-201 baseline: 3")
 
 
-class MoEvolution(Strategy):
+class MoEvolution(AgingPopulation):
     name: ClassVar[str] = "mo_evolution"
     summary: ClassVar[str] = "aging evolution choosing parents by Pareto rank and crowding"
     Params: ClassVar[type] = MoEvolutionParams
     multi_objective: ClassVar[bool] = True
 
-    def __init__(self, params: MoEvolutionParams | None = None) -> None:
-        super().__init__(params)
-        self._population: deque[tuple[Architecture, tuple[float, ...] | None]] = deque()
-        self._asked = 0
-        self._best = Incumbent()
+    def keep(self, observation: Observation) -> tuple[float, ...] | None:
+        return observation.objectives
 
-    def ask(self) -> Trial:
-        p = self.params
-        self._asked += 1
-        if self._asked <= p.population_size or not self._population:
-            return Trial(self.space.sample(self.rng))
+    def dump(self, kept: tuple[float, ...] | None) -> list[float] | None:
+        return None if kept is None else list(kept)
+
+    def load(self, saved: Any) -> tuple[float, ...] | None:
+        return None if saved is None else tuple(float(x) for x in saved)
+
+    def tournament(self, n: int) -> int:
         pop = self._population
-        n = len(pop)
-        idx = [int(u * n) for u in self.rng.random(p.sample_size).tolist()]
-        members = sorted(set(idx))
+        members = sorted(set(self.draw(n, self.params.sample_size)))
         scored = [i for i in members if pop[i][1] is not None]
-        if scored:
-            vecs = [pop[i][1] for i in scored]
-            ranks = pareto_ranks(vecs)  # type: ignore[arg-type]
-            crowd = crowding_distances(vecs)  # type: ignore[arg-type]
-            k = min(range(len(scored)), key=lambda j: (ranks[j], -crowd[j], -scored[j]))
-            parent = scored[k]
-        else:
-            parent = members[-1]
-        return Trial(self.space.mutate(pop[parent][0], self.rng))
-
-    def tell(self, trial: Trial, observation: Observation) -> None:
-        self._population.append((trial.arch, observation.objectives))
-        if len(self._population) > self.params.population_size:
-            self._population.popleft()
-        self._best.update(trial.arch, observation)
-
-    def recommend(self) -> Architecture | None:
-        return self._best.arch
-
-    def state_dict(self) -> dict[str, Any]:
-        return {
-            "population": [[list(a), None if v is None else list(v)]
-                           for a, v in self._population],
-            "asked": self._asked,
-            "best": self._best.state_dict(),
-        }
-
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        self._population = deque(
-            (tuple(a), None if v is None else tuple(float(x) for x in v))
-            for a, v in state["population"])
-        self._asked = int(state["asked"])
-        self._best.load_state_dict(state["best"])
+        if not scored:
+            return members[-1]
+        vecs = [pop[i][1] for i in scored]
+        ranks = pareto_ranks(vecs)
+        crowd = crowding_distances(vecs)
+        k = min(range(len(scored)), key=lambda j: (ranks[j], -crowd[j], -scored[j]))
+        return scored[k]
 
 
 @hookimpl
