@@ -8,16 +8,16 @@ same study gives other numbers on another CPU. ``[execution] numerics`` chooses:
 * ``"native"`` (the default): the fastest kernels of this CPU; results are identical only on the
   same hardware (and the same thread count and library versions).
 * ``"portable"``: every kernel library limited to AVX2 (what every x86-64 CPU of the last decade
-  has), MKL's conditional numerical reproducibility pinned, and torch's deterministic
-  algorithms on; results are identical on any x86-64 machine with AVX2 and the same library
-  versions. It is part of the protocol (and the config hash).
+  has; numpy's own loops included), MKL's conditional numerical reproducibility pinned, and
+  torch's deterministic algorithms on; results are identical on any x86-64 machine with AVX2
+  and the same library versions. It is part of the protocol (and the config hash).
 
 The kernel libraries read their variables once, when they load, so :func:`prepare` sets them
 before torch is imported, in every process that evaluates: the driver (``nasbench run`` imports
 no torch before it), Dask workers (a ``LocalCluster`` starts them with the variables; a worker
 of an existing cluster sets them before its first torch import, and refuses when torch is
-already loaded with other kernels) and the child processes of ``trial_timeout`` isolation,
-which inherit them.
+already loaded with other kernels or its numpy, which Dask imports, runs AVX-512 loops) and the
+child processes of ``trial_timeout`` isolation, which inherit them.
 
 Nothing here imports torch, numpy or pandas at import time.
 """
@@ -48,6 +48,9 @@ PORTABLE_ENVIRONMENT: Mapping[str, str] = {
     "MKL_CBWR": "AVX2",                  # MKL conditional numerical reproducibility
     "MKL_ENABLE_INSTRUCTIONS": "AVX2",   # MKL's instruction set
     "OPENBLAS_CORETYPE": "Haswell",      # OpenBLAS (numpy's BLAS, torch's on some builds)
+    # numpy's own vectorised loops (its float64 exp and log differ in the last bit between its
+    # AVX-512 and AVX2 kernels): its AVX-512 dispatch targets, as numpy >= 2.4 names them
+    "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
     "CUBLAS_WORKSPACE_CONFIG": ":4096:8",  # deterministic cuBLAS, when a GPU trains
 }
 """The variables ``"portable"`` sets, before any kernel library loads."""
@@ -128,7 +131,30 @@ def ensure(mode: str, trains: bool) -> None:
             f"{capability!r} on this machine ({cpu_model()}): its results would not match "
             "other machines. Use numerics = \"native\" here, or run on an x86-64 CPU with AVX2."
         )
+    wide = numpy_avx512()
+    if wide:
+        import numpy as np
+
+        raise UserError(
+            f"numerics = \"portable\" pins numpy's loops to AVX2, but numpy {np.__version__} "
+            f"dispatches {' '.join(wide)} in this process (numpy was imported before the "
+            "variables were set, or this numpy names its targets otherwise): its results "
+            "would not match other machines. Run the study with 'nasbench run', or start the "
+            f"process with NPY_DISABLE_CPU_FEATURES=\"{' '.join(wide)}\"."
+        )
     torch.use_deterministic_algorithms(True)
+
+
+def numpy_avx512() -> list[str]:
+    """numpy's AVX-512 dispatch targets active in this process (empty on a CPU without
+    AVX-512, or once ``NPY_DISABLE_CPU_FEATURES`` has turned them off)."""
+    try:
+        from numpy._core import _multiarray_umath as umath
+    except ImportError:  # numpy 1.x
+        from numpy.core import _multiarray_umath as umath  # type: ignore[no-redef]
+    features = getattr(umath, "__cpu_features__", {})
+    return [t for t in getattr(umath, "__cpu_dispatch__", [])
+            if (t.startswith("AVX512") or t == "X86_V4") and features.get(t)]
 
 
 def study_trains(study: Any, plugins: Any) -> bool:

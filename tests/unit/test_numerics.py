@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from nasbench import numerics
 from nasbench.errors import ConfigError
 from nasbench.numerics import PORTABLE_ENVIRONMENT, compare_trials, machine_record
 from nasbench.protocol import load_study
@@ -49,6 +50,36 @@ def test_portable_refuses_a_process_where_torch_is_loaded_otherwise() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          check=True).stdout
     assert out.startswith("refused") and "ATEN_CPU_CAPABILITY=(unset)" in out
+
+
+def _portable_process(code: str, *, numpy_first: bool) -> str:
+    """Run ``code`` after ``ensure('portable', trains=True)`` in a fresh process (started
+    without the portable variables, as ``nasbench run`` is), numpy imported before or not."""
+    head = "import numpy\n" if numpy_first else ""
+    script = (head + "from nasbench.numerics import ensure, numpy_avx512\n"
+              "from nasbench.errors import UserError\n"
+              "try:\n    ensure('portable', trains=True)\n"
+              "except UserError as e:\n    print('refused', e)\n    raise SystemExit(0)\n"
+              + code)
+    env = {k: v for k, v in __import__("os").environ.items() if k not in PORTABLE_ENVIRONMENT}
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, check=True).stdout
+
+
+def test_portable_pins_numpy_loops_below_avx512() -> None:
+    out = _portable_process("print('wide', numpy_avx512())\n", numpy_first=False)
+    assert out == "wide []\n", out
+
+
+def test_portable_refuses_numpy_loaded_with_avx512_loops() -> None:
+    # This machine's numpy, imported natively here, tells whether it has AVX-512 loops to pin.
+    native_wide = numerics.numpy_avx512()
+    out = _portable_process("print('pinned', numpy_avx512())\n", numpy_first=True)
+    if native_wide:
+        assert out.startswith("refused") and "NPY_DISABLE_CPU_FEATURES" in out, out
+        assert all(t in out for t in native_wide)
+    else:  # nothing to pin on this CPU: numpy's loops are AVX2 at most either way
+        assert out.startswith("pinned []"), out
 
 
 def test_machine_record_of_a_table_study_imports_no_torch() -> None:
