@@ -112,25 +112,17 @@ def prepare(mode: str) -> None:
 def ensure(mode: str, trains: bool) -> None:
     """Put this process (driver, worker or evaluation child) under ``mode`` and check it.
 
-    Under ``"portable"``, a process that trains also imports torch, checks that its kernels
-    are limited to AVX2 and turns on its deterministic algorithms.
+    Under ``"portable"``, every process checks that numpy's loops are limited to AVX2; a
+    process that trains also imports torch, checks that its kernels are too and turns on its
+    deterministic algorithms.
 
     Raises:
-        UserError: the kernels could not be pinned here (torch already loaded otherwise, or a
-            CPU without AVX2).
+        UserError: the kernels could not be pinned here (torch or numpy already loaded
+            otherwise, or a CPU without AVX2).
     """
     prepare(mode)
-    if mode != "portable" or not trains:
+    if mode != "portable":
         return
-    import torch
-
-    capability = torch.backends.cpu.get_cpu_capability()
-    if capability != PORTABLE_CAPABILITY:
-        raise UserError(
-            f"numerics = \"portable\" pins the CPU kernels to AVX2, but torch reports "
-            f"{capability!r} on this machine ({cpu_model()}): its results would not match "
-            "other machines. Use numerics = \"native\" here, or run on an x86-64 CPU with AVX2."
-        )
     wide = numpy_avx512()
     if wide:
         import numpy as np
@@ -141,6 +133,17 @@ def ensure(mode: str, trains: bool) -> None:
             "variables were set, or this numpy names its targets otherwise): its results "
             "would not match other machines. Run the study with 'nasbench run', or start the "
             f"process with NPY_DISABLE_CPU_FEATURES=\"{' '.join(wide)}\"."
+        )
+    if not trains:
+        return
+    import torch
+
+    capability = torch.backends.cpu.get_cpu_capability()
+    if capability != PORTABLE_CAPABILITY:
+        raise UserError(
+            f"numerics = \"portable\" pins the CPU kernels to AVX2, but torch reports "
+            f"{capability!r} on this machine ({cpu_model()}): its results would not match "
+            "other machines. Use numerics = \"native\" here, or run on an x86-64 CPU with AVX2."
         )
     torch.use_deterministic_algorithms(True)
 

@@ -52,13 +52,13 @@ def test_portable_refuses_a_process_where_torch_is_loaded_otherwise() -> None:
     assert out.startswith("refused") and "ATEN_CPU_CAPABILITY=(unset)" in out
 
 
-def _portable_process(code: str, *, numpy_first: bool) -> str:
-    """Run ``code`` after ``ensure('portable', trains=True)`` in a fresh process (started
-    without the portable variables, as ``nasbench run`` is), numpy imported before or not."""
+def _portable_process(code: str, *, numpy_first: bool, trains: bool = True) -> str:
+    """Run ``code`` after ``ensure('portable', trains)`` in a fresh process (started without
+    the portable variables, as ``nasbench run`` is), numpy imported before or not."""
     head = "import numpy\n" if numpy_first else ""
     script = (head + "from nasbench.numerics import ensure, numpy_avx512\n"
               "from nasbench.errors import UserError\n"
-              "try:\n    ensure('portable', trains=True)\n"
+              f"try:\n    ensure('portable', trains={trains})\n"
               "except UserError as e:\n    print('refused', e)\n    raise SystemExit(0)\n"
               + code)
     env = {k: v for k, v in __import__("os").environ.items() if k not in PORTABLE_ENVIRONMENT}
@@ -71,10 +71,12 @@ def test_portable_pins_numpy_loops_below_avx512() -> None:
     assert out == "wide []\n", out
 
 
-def test_portable_refuses_numpy_loaded_with_avx512_loops() -> None:
+@pytest.mark.parametrize("trains", [True, False], ids=["training", "tabular"])
+def test_portable_refuses_numpy_loaded_with_avx512_loops(trains: bool) -> None:
     # This machine's numpy, imported natively here, tells whether it has AVX-512 loops to pin.
     native_wide = numerics.numpy_avx512()
-    out = _portable_process("print('pinned', numpy_avx512())\n", numpy_first=True)
+    out = _portable_process("print('pinned', numpy_avx512())\n", numpy_first=True,
+                            trains=trains)
     if native_wide:
         assert out.startswith("refused") and "NPY_DISABLE_CPU_FEATURES" in out, out
         assert all(t in out for t in native_wide)
