@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import math
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,23 @@ from nasbench.protocol import BASELINE_LABEL, config_hash, study_from_dict
 from nasbench.registry import Plugins
 
 IGNORED_FIELDS = ("wall_time",)
-"""Fields that measure the machine, not the result: never compared."""
+"""Fields that measure the machine, not the result: never compared (see also
+:func:`measured_fields`)."""
+
+
+def measured_fields(columns: Iterable[str], *, cost_measured: bool) -> list[str]:
+    """The fields among ``columns`` that measure the machine a study ran on rather than its
+    result, so that a re-execution cannot repeat them: timings (a name whose last part says
+    ``time`` or ``seconds``: ``wall_time``, ``info.train_seconds``, ``supernet_seconds``) and,
+    where the evaluation cost is measured seconds (``cost_measured``), every cost
+    (``cost``, ``total_cost``, ``final.cost``, a one-shot run's ``strategy_cost``). Counted
+    costs (FLOPs, epochs, environment steps, a table's training time) are results and stay."""
+    out = []
+    for column in columns:
+        name = column.rsplit(".", 1)[-1]
+        if "time" in name or "seconds" in name or (cost_measured and name.endswith("cost")):
+            out.append(column)
+    return out
 
 
 @dataclass(frozen=True)
@@ -97,9 +113,12 @@ def _split(run_id: str, labels: Sequence[str]) -> tuple[str, int]:
     return label, int(seed)
 
 
-def sub_configs(config: Mapping[str, Any], sampled: Sequence[str]) -> list[dict[str, Any]]:
+def sub_configs(config: Mapping[str, Any], sampled: Sequence[str],
+                plugins: Plugins | None = None) -> list[dict[str, Any]]:
     """Study configs that together re-execute every run of ``sampled``: one per strategy
-    label (its sampled seeds), plus one for baseline seeds no strategy's study covers."""
+    label (its sampled seeds), plus one for baseline seeds no strategy's study covers. With
+    ``plugins``, a sub-study whose strategy trains no supernet leaves the study's
+    ``[supernet]`` out (a study without a one-shot strategy may not set one)."""
     specs = {s["label"]: s for s in config.get("strategies", [])}
     groups: dict[str, list[int]] = {}
     for run_id in sampled:
@@ -108,18 +127,24 @@ def sub_configs(config: Mapping[str, Any], sampled: Sequence[str]) -> list[dict[
     baseline = set(groups.pop(BASELINE_LABEL, []))
     out = []
     for label, seeds in groups.items():
-        out.append(_restricted(config, specs[label], seeds))
+        out.append(_restricted(config, specs[label], seeds, plugins))
         baseline -= set(seeds)  # the sub-study's baseline runs on its own seeds
     if baseline:
         first = next(iter(specs.values()))
-        out.append(_restricted(config, first, sorted(baseline)))
+        out.append(_restricted(config, first, sorted(baseline), plugins))
     return out
 
 
-def _restricted(config: Mapping[str, Any], spec: Mapping[str, Any],
-                seeds: Sequence[int]) -> dict[str, Any]:
+def _restricted(config: Mapping[str, Any], spec: Mapping[str, Any], seeds: Sequence[int],
+                plugins: Plugins | None) -> dict[str, Any]:
     raw = copy.deepcopy(dict(config))
     raw.pop("baseline", None)  # resolved form; the baseline runs on the sub-study's seeds
+    numerics = raw.pop("numerics", None)  # resolved form of [execution] numerics
+    if numerics is not None:
+        raw["execution"] = {**raw.get("execution", {}), "numerics": numerics}
+    if plugins is not None and "supernet" not in getattr(
+            plugins.strategies.get(spec["name"]), "requires", ()):
+        raw.pop("supernet", None)
     raw["strategies"] = [copy.deepcopy(dict(spec))]
     raw["study"] = {**raw["study"], "seeds": sorted(set(seeds))}
     return raw
@@ -212,7 +237,7 @@ def verify_directory(directory: Path, plugins: Plugins, *, runs: int | None = No
     notes += [f"version drift: {d}" for d in drift]
     sampled = sample_runs(list(manifest["runs"]), runs=runs, fraction=fraction, seed=seed)
     report = VerifyReport(Path(directory), sampled, notes=notes)
-    configs = sub_configs(config, sampled)
+    configs = sub_configs(config, sampled, plugins)
     recorded_data = (manifest.get("environment") or {})
     studies = []
     for raw in configs:
@@ -242,6 +267,16 @@ def verify_directory(directory: Path, plugins: Plugins, *, runs: int | None = No
                 new_runs[str(row["run_id"])] = row
     old_trials = dict(tuple(results.trials.groupby("run_id")))
     old_runs = {str(r["run_id"]): r for _, r in results.runs.iterrows()}
+    evaluators = [s.evaluator.name for s in studies[:1]] + [
+        s.final.evaluator.name for s in studies[:1] if s.final is not None]
+    cost_measured = results.cost_unit() == "s" and not all(
+        getattr(plugins.evaluators.get(name), "pure", False) for name in evaluators)
+    measured = [c for c in measured_fields([*results.trials.columns, *results.runs.columns],
+                                           cost_measured=cost_measured) if c not in ignore]
+    if measured:
+        report.notes.append("not compared, since they measure the machine rather than the "
+                            f"result: {', '.join(dict.fromkeys(measured))}")
+    ignore = (*ignore, *measured)
     for run_id in sampled:
         if run_id in failed:
             report.verdicts.append(RunVerdict(run_id, "could not run", failed[run_id]))

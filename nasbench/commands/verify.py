@@ -31,6 +31,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from nasbench import numerics
+
+    # Before numpy or torch load (the results are read with pandas): a portable study's
+    # kernels must be pinned when they load, as 'nasbench run' pins them.
+    numerics.prepare(_recorded_numerics(Path(args.dir)))
     from nasbench.verify import IGNORED_FIELDS, verify_directory
 
     plugins = _plugins(args)
@@ -51,3 +56,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
     print(f"{len(report.verdicts)} runs re-executed in {report.seconds:.1f} s: "
           + ", ".join(f"{n} {s}" for s, n in counts.items()), file=sys.stdout)
     return 0 if report.all_identical else 1
+
+
+def _recorded_numerics(directory: Path) -> str:
+    """The numerics mode a results directory's manifest records (``native`` when it records
+    none or cannot be read here: :func:`~nasbench.verify.verify_directory` says why)."""
+    import json
+
+    try:
+        config = json.loads((directory / "manifest.json").read_text()).get("config") or {}
+    except (OSError, ValueError, AttributeError):
+        return "native"
+    mode = config.get("numerics") if isinstance(config, dict) else None
+    return mode if mode in ("native", "portable") else "native"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -11,6 +13,9 @@ import pandas as pd
 import pytest
 
 from nasbench.cli import main
+from nasbench.registry import load_plugins
+from nasbench.verify import measured_fields, sub_configs
+from tests.conftest import ROOT
 
 STUDY = """
 [study]
@@ -165,3 +170,44 @@ def test_bad_arguments_are_user_errors(study_dir: Path, capsys) -> None:
     assert _verify(capsys, str(study_dir), "--runs", "0")[0] == 2
     code, out = _verify(capsys, str(study_dir.parent))
     assert code == 2 and "not a nasbench results directory" in out
+
+
+def test_a_portable_training_study_is_identical_with_its_timings_left_out(
+        tmp_path: Path) -> None:
+    """A study that trains, under portable numerics, re-executed by the command in a process
+    of its own (as a user runs it): the kernels are pinned as the run pinned them, every
+    result is compared, and what measures the machine (seconds, and the cost where it is
+    measured seconds) is named and left out."""
+    cli = [sys.executable, "-m", "nasbench.cli"]
+    out = tmp_path / "out"
+    study = ROOT / "tests" / "reference" / "nb201_digits_portable.toml"
+    subprocess.run([*cli, "run", str(study), "--out", str(out), "--quiet"], check=True,
+                   capture_output=True)
+    done = subprocess.run([*cli, "verify", str(out), "--fraction", "1"], capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 runs re-executed" in done.stdout
+    assert "2 identical, 0 drift, 0 differs, 0 could not run" in done.stdout
+    note = next(line for line in done.stdout.splitlines() if "not compared" in line)
+    left_out = note.split(": ", 2)[-1].split(", ")
+    assert {"cost", "total_cost", "info.train_seconds"} <= set(left_out)
+    assert "search_metric" not in left_out and "digits/test_acc" not in left_out
+
+
+def test_measured_fields_keep_counted_costs() -> None:
+    columns = ["search_metric", "cost", "cum_cost", "strategy_cost", "wall_time",
+               "info.train_seconds", "supernet_seconds", "final.cost", "info.flops"]
+    timings = ["wall_time", "info.train_seconds", "supernet_seconds"]
+    assert measured_fields(columns, cost_measured=False) == timings
+    assert sorted(measured_fields(columns, cost_measured=True)) == sorted(
+        [*timings, "cost", "cum_cost", "strategy_cost", "final.cost"])
+
+
+def test_a_black_box_run_of_a_one_shot_study_re_executes_without_the_supernet() -> None:
+    config = {"study": {"name": "s", "seed": 0, "seeds": [0, 1]},
+              "supernet": {"dataset": "digits"},
+              "strategies": [{"name": "random_search", "label": "random_search"},
+                             {"name": "rsws", "label": "rsws"}]}
+    black_box, one_shot = sub_configs(config, ["random_search-0", "rsws-1"], load_plugins())
+    assert "supernet" not in black_box and black_box["study"]["seeds"] == [0]
+    assert one_shot["supernet"] == {"dataset": "digits"} and one_shot["study"]["seeds"] == [1]
