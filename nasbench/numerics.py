@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import platform
 import re
+import shlex
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -99,7 +100,7 @@ def prepare(mode: str) -> None:
         return
     if "torch" in sys.modules and _mismatched():
         wrong = ", ".join(f"{k}={v or '(unset)'}" for k, v in _mismatched().items())
-        exports = " ".join(f"{k}={v}" for k, v in PORTABLE_ENVIRONMENT.items())
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in PORTABLE_ENVIRONMENT.items())
         raise UserError(
             "numerics = \"portable\" needs the CPU kernels pinned before torch is imported, "
             f"but torch is already loaded in this process with {wrong}. Run the study with "

@@ -31,15 +31,15 @@ IGNORED_FIELDS = ("wall_time",)
 
 def measured_fields(columns: Iterable[str], *, cost_measured: bool) -> list[str]:
     """The fields among ``columns`` that measure the machine a study ran on rather than its
-    result, so that a re-execution cannot repeat them: timings (a name whose last part says
-    ``time`` or ``seconds``: ``wall_time``, ``info.train_seconds``, ``supernet_seconds``) and,
+    result, so that a re-execution cannot repeat them: timings (``wall_time``, and a name whose
+    last part says ``seconds``: ``info.train_seconds``, ``supernet_seconds``) and,
     where the evaluation cost is measured seconds (``cost_measured``), every cost
     (``cost``, ``total_cost``, ``final.cost``, a one-shot run's ``strategy_cost``). Counted
     costs (FLOPs, epochs, environment steps, a table's training time) are results and stay."""
     out = []
     for column in columns:
         name = column.rsplit(".", 1)[-1]
-        if "time" in name or "seconds" in name or (cost_measured and name.endswith("cost")):
+        if name == "wall_time" or "seconds" in name or (cost_measured and name.endswith("cost")):
             out.append(column)
     return out
 
