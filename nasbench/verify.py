@@ -267,10 +267,11 @@ def verify_directory(directory: Path, plugins: Plugins, *, runs: int | None = No
                 new_runs[str(row["run_id"])] = row
     old_trials = dict(tuple(results.trials.groupby("run_id")))
     old_runs = {str(r["run_id"]): r for _, r in results.runs.iterrows()}
-    evaluators = [s.evaluator.name for s in studies[:1]] + [
-        s.final.evaluator.name for s in studies[:1] if s.final is not None]
+    first = studies[0]  # every sub-study has the same evaluators
+    evaluators = [first.evaluator.name] + (
+        [first.final.evaluator.name] if first.final is not None else [])
     cost_measured = results.cost_unit() == "s" and not all(
-        getattr(plugins.evaluators.get(name), "pure", False) for name in evaluators)
+        plugins.evaluators.get(name).pure for name in evaluators)
     measured = [c for c in measured_fields([*results.trials.columns, *results.runs.columns],
                                            cost_measured=cost_measured) if c not in ignore]
     if measured:

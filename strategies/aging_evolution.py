@@ -9,6 +9,7 @@ which ``mo_evolution`` shares.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -63,13 +64,13 @@ class AgingPopulation(Strategy):
         self._asked = 0
         self._best = Incumbent()
 
+    @abstractmethod
     def keep(self, observation: Observation) -> Any:
         """What a member keeps of its evaluation."""
-        raise NotImplementedError
 
+    @abstractmethod
     def tournament(self, n: int) -> int:
         """The index (0: the oldest) of the parent among the ``n`` living members."""
-        raise NotImplementedError
 
     def dump(self, kept: Any) -> Any:
         """A member's kept evaluation as plain data."""

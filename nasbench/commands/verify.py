@@ -63,9 +63,11 @@ def _recorded_numerics(directory: Path) -> str:
     none or cannot be read here: :func:`~nasbench.verify.verify_directory` says why)."""
     import json
 
+    from nasbench.numerics import DEFAULT, MODES
+
     try:
         config = json.loads((directory / "manifest.json").read_text()).get("config") or {}
     except (OSError, ValueError, AttributeError):
-        return "native"
+        return DEFAULT
     mode = config.get("numerics") if isinstance(config, dict) else None
-    return mode if mode in ("native", "portable") else "native"
+    return mode if mode in MODES else DEFAULT
